@@ -1,0 +1,12 @@
+// Plain JavaScript: jest would need ts-node to read a TypeScript config.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  // tsconfig's isolatedModules makes ts-jest transpile only: `npm run typecheck` is the type
+  // checker, so the suite starts fast.
+  transform: { '^.+\\.ts$': 'ts-jest' },
+  // A hanging test should fail, not stall CI.
+  testTimeout: 15000,
+};

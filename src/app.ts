@@ -1,0 +1,71 @@
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import type { Store } from 'express-session';
+import type { Config } from './config';
+import type { Database } from './db';
+import { errorHandler, notFound } from './errors';
+import type { Logger } from './logger';
+import { paths } from './paths';
+import { authRoutes } from './routes/auth';
+import { dashboardRoutes } from './routes/dashboard';
+import { pageRoutes } from './routes/pages';
+import { securityHeaders } from './security-headers';
+import { flashMessage } from './session/flash';
+import { pageHistory } from './session/page-history';
+import { sessionCookie, sessionMiddleware, type SessionCookie } from './session/session-middleware';
+
+export interface AppDependencies {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  store: Store;
+  cookie: SessionCookie;
+}
+
+/**
+ * Builds the app. The order of this function is the order every request travels through it.
+ * No port is opened here: server.ts listens, and tests hand the app to supertest.
+ */
+export function createApp(deps: Omit<AppDependencies, 'cookie'>): Express {
+  const { config, logger, store } = deps;
+  const all: AppDependencies = { ...deps, cookie: sessionCookie(config) };
+  const app = express();
+
+  // A hop count, never `true`: trusting every X-Forwarded-For would let any client pick its IP.
+  app.set('trust proxy', config.trustProxy);
+  app.set('views', paths.views);
+  app.set('view engine', 'pug');
+  app.disable('x-powered-by');
+
+  // 1. Security headers first, so every response carries them: pages, assets, errors.
+  app.use(securityHeaders(config));
+
+  // 2. Static files, before the session: a stylesheet needs no session lookup.
+  app.use(express.static(paths.public, { index: false }));
+
+  // 3. Form bodies, small and flat: a login form has two fields, not two thousand.
+  app.use(express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 20 }));
+  app.use(cookieParser());
+
+  // 4. The session: req.session from the signed cookie and the sessions table.
+  app.use(sessionMiddleware(config, store));
+
+  // 5. What every page's layout shows: signed-in state, one-time message, page history.
+  app.use((req, res, next) => {
+    res.locals.signedIn = req.session.userId !== undefined;
+    next();
+  });
+  app.use(flashMessage);
+  app.use(pageHistory(config.historyLength));
+
+  // 6. Routes.
+  app.use(pageRoutes());
+  app.use(authRoutes(all));
+  app.use(dashboardRoutes(all));
+
+  // 7. Nothing matched; then anything that failed.
+  app.use(notFound);
+  app.use(errorHandler(config, logger));
+
+  return app;
+}

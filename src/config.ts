@@ -1,0 +1,183 @@
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+/**
+ * The development default secret. It is public (it is in this file), so production refuses it;
+ * development uses it so that `npm run dev` works without a set-up step, and says so in the log.
+ */
+export const DEVELOPMENT_SECRET = 'development-only-secret-do-not-use-in-production';
+
+/** The value `.env.example` ships with: copying the example file must not make a working secret. */
+export const EXAMPLE_SECRET = 'replace-me-with-at-least-32-random-bytes-from-openssl';
+
+/** Secrets from the tutorials people copy from; refused everywhere, not only in production. */
+const KNOWN_SECRETS = new Set([
+  DEVELOPMENT_SECRET,
+  EXAMPLE_SECRET,
+  'keyboard cat',
+  'secret',
+  'keep it secret, keep it safe!',
+  'a5d63fc5-17a5-459c-b3ba-6d81792158fc',
+]);
+
+const MIN_SECRET_BYTES = 32;
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((value) => value.trim())
+    .refine((value) => /^\d+$/.test(value), `${name} must be a whole number`)
+    .transform(Number)
+    .refine(
+      (value) => value >= min && value <= max,
+      `${name} must be between ${min} and ${max}`,
+    );
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: integer('PORT', 0, 65535, 3000),
+  DATABASE_URL: z
+    .string()
+    .default('sqlite:data/app.sqlite3')
+    .refine(
+      (value) => value.startsWith('sqlite:') && value.length > 'sqlite:'.length,
+      'DATABASE_URL must look like sqlite:path/to/file.sqlite3',
+    ),
+  SESSION_SECRETS: z.string().optional(),
+  SESSION_COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'SESSION_COOKIE_NAME may use letters, digits, "_", "." and "-"')
+    .optional(),
+  SESSION_IDLE_MINUTES: integer('SESSION_IDLE_MINUTES', 1, 60 * 24 * 30, 30),
+  SESSION_STORE: z.enum(['database', 'memory']).default('database'),
+  TRUST_PROXY: integer('TRUST_PROXY', 0, 10, 0),
+  BCRYPT_COST: integer('BCRYPT_COST', 4, 15, 10),
+  PASSWORD_MIN_LENGTH: integer('PASSWORD_MIN_LENGTH', 8, 64, 15),
+  HISTORY_LENGTH: integer('HISTORY_LENGTH', 0, 50, 10),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .optional(),
+});
+
+export type Environment = z.input<typeof environmentSchema>;
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly isProduction: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly session: {
+    /** The first signs new cookies; all of them verify, so a secret can be rotated out. */
+    readonly secrets: readonly string[];
+    /** True when the built-in development secret is in use, so start-up can say so. */
+    readonly usingDevelopmentSecret: boolean;
+    readonly cookieName: string;
+    readonly idleMinutes: number;
+    readonly store: 'database' | 'memory';
+  };
+  readonly trustProxy: number;
+  readonly bcryptCost: number;
+  readonly passwordMinLength: number;
+  readonly historyLength: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Turns environment variables into a validated, frozen config. Pure: tests pass a plain object.
+ * Throws ConfigError listing every bad variable, so a misconfigured server never starts.
+ */
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const parsed = environmentSchema.safeParse(withoutEmptyValues(source));
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+      }),
+    );
+  }
+  const env = parsed.data;
+  const isProduction = env.NODE_ENV === 'production';
+  const problems: string[] = [];
+
+  const secrets = (env.SESSION_SECRETS ?? '')
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret.length > 0);
+  const usingDevelopmentSecret = secrets.length === 0 && !isProduction;
+  if (secrets.length === 0 && isProduction) {
+    problems.push('SESSION_SECRETS is required in production (openssl rand -base64 48)');
+  }
+  for (const secret of secrets) {
+    if (KNOWN_SECRETS.has(secret)) {
+      problems.push('SESSION_SECRETS contains a published example value; generate your own');
+    } else if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
+      problems.push(`SESSION_SECRETS: each secret must be at least ${MIN_SECRET_BYTES} bytes`);
+    }
+  }
+
+  // `__Host-` makes the browser insist on Secure, Path=/ and no Domain, so a sibling subdomain
+  // cannot plant a session cookie. Secure cookies need https, hence the plain name in development.
+  const cookieName = env.SESSION_COOKIE_NAME ?? (isProduction ? '__Host-sid' : 'sid');
+  if (cookieName === 'connect.sid') {
+    problems.push('SESSION_COOKIE_NAME must not be connect.sid: it announces express-session');
+  } else if (isProduction && !cookieName.startsWith('__Host-')) {
+    problems.push('SESSION_COOKIE_NAME must start with __Host- in production');
+  } else if (!isProduction && cookieName.startsWith('__Host-')) {
+    problems.push('SESSION_COOKIE_NAME: __Host- cookies need https; use it in production only');
+  }
+
+  if (isProduction && env.BCRYPT_COST < 10) {
+    problems.push('BCRYPT_COST must be at least 10 in production');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    env: env.NODE_ENV,
+    isProduction,
+    host: env.HOST,
+    port: env.PORT,
+    databaseUrl: env.DATABASE_URL,
+    session: {
+      secrets: usingDevelopmentSecret ? [DEVELOPMENT_SECRET] : secrets,
+      usingDevelopmentSecret,
+      cookieName,
+      idleMinutes: env.SESSION_IDLE_MINUTES,
+      store: env.SESSION_STORE,
+    },
+    trustProxy: env.TRUST_PROXY,
+    bcryptCost: env.BCRYPT_COST,
+    passwordMinLength: env.PASSWORD_MIN_LENGTH,
+    historyLength: env.HISTORY_LENGTH,
+    logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+  });
+}
+
+/** Reads `.env` (if present; real environment variables win) and validates the result. */
+export function readConfig(): Config {
+  dotenv.config({ quiet: true });
+  return loadConfig(process.env);
+}
+
+/** `PORT=` in a .env file means "not set", as it does to a person reading the file. */
+function withoutEmptyValues(source: Record<string, string | undefined>) {
+  return Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (typeof child === 'object' && child !== null) deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

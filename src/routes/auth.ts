@@ -1,0 +1,96 @@
+import { Router, type Response } from 'express';
+import { authenticate } from '../auth/credentials';
+import {
+  keptValues,
+  loginForm,
+  parseForm,
+  registerForm,
+  type FieldErrors,
+} from '../auth/forms';
+import { logIn, logOut } from '../auth/login';
+import { hashPassword } from '../auth/passwords';
+import { safeNextPath } from '../auth/safe-redirect';
+import { createUser, UsernameTakenError } from '../auth/users';
+import type { AppDependencies } from '../app';
+import { setFlash } from '../session/flash';
+
+/** Register, log in, log out: parse the form, call the auth module, render or redirect. */
+export function authRoutes(deps: AppDependencies): Router {
+  const { config, db, cookie } = deps;
+  const router = Router();
+  const registerSchema = registerForm(config);
+
+  // Forms and their answers may show who is signed in or echo a username: not for caches.
+  router.use(['/register', '/login', '/logout'], (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  const renderRegister = (
+    res: Response,
+    status: number,
+    values: Record<string, string> = {},
+    errors: FieldErrors = {},
+  ) => {
+    const { passwordMinLength } = config;
+    res.status(status).render('register', { title: 'Register', values, errors, passwordMinLength });
+  };
+
+  router.get('/register', (_req, res) => renderRegister(res, 200));
+
+  router.post('/register', async (req, res) => {
+    const form = parseForm(registerSchema, req.body);
+    const values = keptValues(req.body, ['username']);
+    if (!form.ok) return renderRegister(res, 400, values, form.errors);
+
+    const passwordHash = await hashPassword(form.data.password, config.bcryptCost);
+    let userId: number;
+    try {
+      userId = (await createUser(db, { username: form.data.username, passwordHash })).id;
+    } catch (error) {
+      if (!(error instanceof UsernameTakenError)) throw error;
+      return renderRegister(res, 409, values, { username: 'That username is taken.' });
+    }
+    await logIn(req, userId);
+    setFlash(res, 'registered');
+    res.redirect(303, '/dashboard');
+  });
+
+  router.get('/login', (req, res) => renderLogin(res, 200, { next: safeNextPath(req.query.next) }));
+
+  router.post('/login', async (req, res) => {
+    const form = parseForm(loginForm, req.body);
+    const values = { ...keptValues(req.body, ['username']), next: safeNextPath(req.body?.next) };
+    if (!form.ok) return renderLogin(res, 400, values, form.errors);
+
+    const userId = await authenticate(db, form.data, config.bcryptCost);
+    if (userId === undefined) {
+      // One message for an unknown name and a wrong password: which one it was is exactly what
+      // someone guessing accounts wants to learn.
+      return renderLogin(res, 401, values, { form: 'Incorrect username or password.' });
+    }
+    await logIn(req, userId);
+    setFlash(res, 'logged-in');
+    res.redirect(303, values.next ?? '/dashboard');
+  });
+
+  // POST only: a GET could be triggered by any <img src="/logout"> on any site.
+  router.post('/logout', async (req, res) => {
+    if (req.session.userId !== undefined) {
+      await logOut(req, res, cookie);
+      setFlash(res, 'logged-out');
+    }
+    res.redirect(303, '/');
+  });
+
+  return router;
+}
+
+function renderLogin(
+  res: Response,
+  status: number,
+  values: { username?: string; next?: string },
+  errors: FieldErrors = {},
+) {
+  res.status(status).render('login', { title: 'Log in', values, errors });
+}

@@ -1,0 +1,38 @@
+import session, { type Store } from 'express-session';
+import { ConnectSessionKnexStore } from 'connect-session-knex';
+import type { Config } from '../config';
+import type { Database } from '../db';
+import type { Logger } from '../logger';
+
+export const SESSIONS_TABLE = 'sessions';
+
+/**
+ * The store behind express-session. `database` (the default) keeps sessions in the app's own
+ * database, so they survive restarts and are shared by every instance. `memory` is
+ * express-session's MemoryStore, where the tutorials start: sessions vanish on restart, each
+ * process has its own, and it never frees expired entries.
+ */
+export function createSessionStore(config: Config, db: Database, logger: Logger): Store {
+  if (config.session.store === 'memory') {
+    if (config.env !== 'development') {
+      logger.warn(
+        'SESSION_STORE=memory: sessions live in this process only. Every restart signs ' +
+          'everybody out, and several instances cannot share them. Use it for experiments only.',
+      );
+    }
+    return new session.MemoryStore();
+  }
+  return new ConnectSessionKnexStore({
+    // Our own knex instance: without it the store quietly opens a separate sqlite3 database.
+    knex: db,
+    tableName: SESSIONS_TABLE,
+    // The migrations own the table, with the index on `expired` that cleanup needs.
+    createTable: false,
+    onDbCleanupError: (error) => logger.error({ err: error }, 'expired-session cleanup failed'),
+  });
+}
+
+/** Stops the store's cleanup timer, so a closing server leaves nothing scheduled. */
+export function stopSessionStore(store: Store): void {
+  if (store instanceof ConnectSessionKnexStore) clearTimeout(store.nextDbCleanup);
+}

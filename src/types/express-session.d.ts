@@ -1,0 +1,12 @@
+import 'express-session';
+
+// What a session row holds, and nothing more: the user's id (never the row, hash or email, so a
+// leaked sessions table leaks no credentials) and what the session itself needs.
+declare module 'express-session' {
+  interface SessionData {
+    /** Set by logIn() after the session id has been regenerated. */
+    userId: number;
+    /** Paths of the pages this signed-in session viewed, newest first, capped (pageHistory). */
+    history: string[];
+  }
+}

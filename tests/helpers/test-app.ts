@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import { createDatabase, type Database } from '../../src/db';
+import { createLogger } from '../../src/logger';
+import { createSessionStore, stopSessionStore } from '../../src/session/store';
+
+export interface TestApp {
+  app: Express;
+  db: Database;
+  config: Config;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** A fresh, migrated SQLite file in its own temporary folder, for one test file. */
+export async function createTestDatabaseUrl(): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'session-starter-'));
+  const databaseUrl = `sqlite:${path.join(dir, 'test.sqlite3')}`;
+  const db = createDatabase({ databaseUrl });
+  await db.migrate.latest();
+  await db.destroy();
+  return databaseUrl;
+}
+
+/**
+ * The real app on a real SQLite file. `env` overrides the test defaults; pass a databaseUrl to
+ * start a second instance on the same file.
+ */
+export async function createTestApp(
+  env: Record<string, string> = {},
+  databaseUrl?: string,
+): Promise<TestApp> {
+  const url = databaseUrl ?? (await createTestDatabaseUrl());
+  const config = loadConfig({ NODE_ENV: 'test', BCRYPT_COST: '4', DATABASE_URL: url, ...env });
+  const db = createDatabase(config);
+  const logger = createLogger(config);
+  const store = createSessionStore(config, db, logger);
+  const app = createApp({ config, db, logger, store });
+  return {
+    app,
+    db,
+    config,
+    databaseUrl: url,
+    async close() {
+      stopSessionStore(store);
+      await db.destroy();
+      if (!databaseUrl) fs.rmSync(path.dirname(url.slice('sqlite:'.length)), { recursive: true });
+    },
+  };
+}
+
+export const PASSWORD = 'a long and unremarkable passphrase';
+
+/** Registers (and so signs in) an account through the real form. */
+export async function register(
+  agent: request.Agent,
+  username: string,
+  password = PASSWORD,
+): Promise<request.Response> {
+  const res = await agent.post('/register').type('form').send({ username, password });
+  expect(res.status).toBe(303);
+  return res;
+}
+
+export async function logIn(
+  agent: request.Agent,
+  username: string,
+  password = PASSWORD,
+): Promise<request.Response> {
+  return agent.post('/login').type('form').send({ username, password });
+}
+
+export interface SessionRow {
+  sid: string;
+  sess: Record<string, unknown> & { userId?: number; history?: string[] };
+  expired: string;
+}
+
+export async function sessionRows(db: Database): Promise<SessionRow[]> {
+  const rows: { sid: string; sess: string; expired: string }[] = await db('sessions').select();
+  return rows.map((row) => ({ ...row, sess: JSON.parse(row.sess) }));
+}
