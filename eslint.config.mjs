@@ -6,6 +6,7 @@ export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
+  { files: ['**/*.js'], languageOptions: { sourceType: 'commonjs' } },
   {
     rules: {
       // `_`-prefixed parameters are how Express error handlers keep their four-argument shape.

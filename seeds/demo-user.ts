@@ -11,7 +11,9 @@ export async function seed(knex: Knex): Promise<void> {
   const config = readConfig();
   // A published password must never open an account on a real deployment.
   if (config.env !== 'development') {
-    console.log(`Seed skipped: the demo account exists in development only (NODE_ENV=${config.env}).`);
+    console.log(
+      `Seed skipped: the demo account exists in development only (NODE_ENV=${config.env}).`,
+    );
     return;
   }
   if (await findCredentials(knex, DEMO_USERNAME)) return;

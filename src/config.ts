@@ -29,10 +29,7 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
     .transform((value) => value.trim())
     .refine((value) => /^\d+$/.test(value), `${name} must be a whole number`)
     .transform(Number)
-    .refine(
-      (value) => value >= min && value <= max,
-      `${name} must be between ${min} and ${max}`,
-    );
+    .refine((value) => value >= min && value <= max, `${name} must be between ${min} and ${max}`);
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -56,9 +53,7 @@ const environmentSchema = z.object({
   BCRYPT_COST: integer('BCRYPT_COST', 4, 15, 10),
   PASSWORD_MIN_LENGTH: integer('PASSWORD_MIN_LENGTH', 8, 64, 15),
   HISTORY_LENGTH: integer('HISTORY_LENGTH', 0, 50, 10),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;

@@ -17,7 +17,11 @@ export const notFound: RequestHandler = (req, res) => {
     res.json({ error: 'Not found' });
     return;
   }
-  res.render('error', { title: 'Page not found', status: 404, message: CLIENT_ERROR_MESSAGES[404] });
+  res.render('error', {
+    title: 'Page not found',
+    status: 404,
+    message: CLIENT_ERROR_MESSAGES[404],
+  });
 };
 
 /**
@@ -33,7 +37,8 @@ export function errorHandler(config: Config, logger: Logger): ErrorRequestHandle
     }
     const declared = Number(error?.status ?? error?.statusCode);
     const status = declared >= 400 && declared < 500 ? declared : 500;
-    if (status === 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    if (status === 500)
+      logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
 
     const message =
       status === 500

@@ -51,12 +51,37 @@ describe('registration', () => {
 
   it.each([
     ['a missing username', { password: PASSWORD }, 'username', 'Enter a username.'],
-    ['a two-character username', { username: 'ab', password: PASSWORD }, 'username', 'Use 3 to 32 characters.'],
-    ['a username with spaces', { username: 'two words', password: PASSWORD }, 'username', 'Use letters, digits, dots, dashes or underscores only.'],
+    [
+      'a two-character username',
+      { username: 'ab', password: PASSWORD },
+      'username',
+      'Use 3 to 32 characters.',
+    ],
+    [
+      'a username with spaces',
+      { username: 'two words', password: PASSWORD },
+      'username',
+      'Use letters, digits, dots, dashes or underscores only.',
+    ],
     ['a missing password', { username: 'newcomer' }, 'password', 'Choose a password.'],
-    ['a 14-character password', { username: 'newcomer', password: 'fourteen chars' }, 'password', 'Use at least 15 characters.'],
-    ['a password of 14 emoji (28 UTF-16 units)', { username: 'newcomer', password: '🐱'.repeat(14) }, 'password', 'Use at least 15 characters.'],
-    ['a 257-character password', { username: 'newcomer', password: 'x'.repeat(257) }, 'password', 'Use at most 256 characters.'],
+    [
+      'a 14-character password',
+      { username: 'newcomer', password: 'fourteen chars' },
+      'password',
+      'Use at least 15 characters.',
+    ],
+    [
+      'a password of 14 emoji (28 UTF-16 units)',
+      { username: 'newcomer', password: '🐱'.repeat(14) },
+      'password',
+      'Use at least 15 characters.',
+    ],
+    [
+      'a 257-character password',
+      { username: 'newcomer', password: 'x'.repeat(257) },
+      'password',
+      'Use at most 256 characters.',
+    ],
   ])('re-renders the form with 400 for %s', async (_case, body, field, message) => {
     const before = (await users()).length;
     const res = await request(t.app).post('/register').type('form').send(body);

@@ -9,7 +9,7 @@ const ORIGIN = 'http://same-site.invalid';
  */
 export function safeNextPath(next: unknown): string | undefined {
   if (typeof next !== 'string' || !next.startsWith('/') || next.length > 2048) return undefined;
-  if (/[\\\u0000-\u001f\u007f]/.test(next) || next.startsWith('//')) return undefined;
+  if (/[\\\p{Cc}]/u.test(next) || next.startsWith('//')) return undefined;
   let url: URL;
   try {
     url = new URL(next, ORIGIN);

@@ -61,7 +61,10 @@ export async function createUser(
 ): Promise<User> {
   try {
     const [inserted] = await db('users')
-      .insert({ username: normaliseUsername(account.username), password_hash: account.passwordHash })
+      .insert({
+        username: normaliseUsername(account.username),
+        password_hash: account.passwordHash,
+      })
       .returning('id');
     // MySQL has no RETURNING: knex hands back the bare insert id instead of a row.
     const id = typeof inserted === 'object' ? inserted.id : inserted;

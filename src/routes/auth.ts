@@ -1,12 +1,6 @@
 import { Router, type Response } from 'express';
 import { authenticate } from '../auth/credentials';
-import {
-  keptValues,
-  loginForm,
-  parseForm,
-  registerForm,
-  type FieldErrors,
-} from '../auth/forms';
+import { keptValues, loginForm, parseForm, registerForm, type FieldErrors } from '../auth/forms';
 import { logIn, logOut } from '../auth/login';
 import { hashPassword } from '../auth/passwords';
 import { safeNextPath } from '../auth/safe-redirect';

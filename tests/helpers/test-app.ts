@@ -56,6 +56,17 @@ export async function createTestApp(
 
 export const PASSWORD = 'a long and unremarkable passphrase';
 
+/**
+ * A production app behind one proxy. supertest speaks plain http, so requests that should count
+ * as https send `X-Forwarded-Proto: https`, and the Secure cookie has to be copied by hand.
+ */
+export const PRODUCTION_ENV = {
+  NODE_ENV: 'production',
+  BCRYPT_COST: '10',
+  SESSION_SECRETS: 'a-production-secret-that-is-long-enough-000000',
+  TRUST_PROXY: '1',
+};
+
 /** Registers (and so signs in) an account through the real form. */
 export async function register(
   agent: request.Agent,

@@ -1,0 +1,159 @@
+import request from 'supertest';
+import { setCookie } from './helpers/cookies';
+import {
+  createTestApp,
+  PASSWORD,
+  PRODUCTION_ENV,
+  register,
+  type TestApp,
+} from './helpers/test-app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+describe('public pages', () => {
+  it.each([
+    ['/', 'Home'],
+    ['/about', 'About'],
+    ['/contact', 'Contact'],
+    ['/login', 'Log in'],
+    ['/register', 'Register'],
+  ])('%s renders with its title and the anonymous navigation', async (path, title) => {
+    const res = await request(t.app).get(path);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain(`<title>${title} · Session Starter</title>`);
+    expect(res.text).toContain('href="/login"');
+    expect(res.text).not.toContain('action="/logout"');
+  });
+
+  it('offers the dashboard and a log-out button once signed in', async () => {
+    const agent = request.agent(t.app);
+    await register(agent, 'navigator');
+    const res = await agent.get('/');
+    expect(res.text).toContain('href="/dashboard"');
+    expect(res.text).toMatch(/<form[^>]*method="post"[^>]*action="\/logout"/);
+  });
+
+  it('serves the stylesheet without touching the session', async () => {
+    const res = await request(t.app).get('/styles.css');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/css/);
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+});
+
+describe('security headers', () => {
+  it.each(['/', '/no-such-page', '/styles.css'])('are on %s', async (path) => {
+    const res = await request(t.app).get(path);
+    const csp = res.headers['content-security-policy'];
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ]) {
+      expect(csp).toContain(directive);
+    }
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['referrer-policy']).toBe('same-origin');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('has no inline script or style in any page', async () => {
+    for (const path of ['/', '/login', '/register', '/no-such-page']) {
+      const { text } = await request(t.app).get(path);
+      expect(text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      expect(text).not.toMatch(/<style|\sstyle=/);
+    }
+  });
+});
+
+describe('errors', () => {
+  it('answers an unknown page with a 404 page', async () => {
+    const res = await request(t.app).get('/no-such-page');
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('Page not found');
+  });
+
+  it('answers a JSON client’s unknown path with JSON', async () => {
+    const res = await request(t.app).get('/api/nothing').set('Accept', 'application/json');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: 'Not found' });
+  });
+
+  it('refuses a body over 20 kB with 413', async () => {
+    const res = await request(t.app)
+      .post('/login')
+      .type('form')
+      .send({ username: 'x', password: 'y'.repeat(25_000) });
+    expect(res.status).toBe(413);
+    expect(res.text).toContain('That request was too large.');
+  });
+
+  it('refuses a body with too many fields with 413', async () => {
+    const body = Array.from({ length: 50 }, (_, i) => `f${i}=1`).join('&');
+    const res = await request(t.app).post('/login').type('form').send(body);
+    expect(res.status).toBe(413);
+  });
+
+  it('treats a body it cannot read (JSON to a form) as an empty form: 400, not 500', async () => {
+    const res = await request(t.app)
+      .post('/login')
+      .set('Content-Type', 'application/json')
+      .send('{"username": ["a"]}');
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Enter your username.');
+  });
+});
+
+describe('an unexpected error', () => {
+  async function breakDatabase(app: TestApp) {
+    const agent = request.agent(app.app);
+    await register(agent, 'unlucky');
+    await app.db.schema.renameTable('users', 'users_gone');
+    return agent;
+  }
+
+  it('shows a 500 page with no stack trace, path or SQL in production', async () => {
+    const prod = await createTestApp(PRODUCTION_ENV);
+    try {
+      const registered = await request(prod.app)
+        .post('/register')
+        .set('X-Forwarded-Proto', 'https')
+        .type('form')
+        .send({ username: 'unlucky', password: PASSWORD });
+      const cookie = setCookie(registered, '__Host-sid');
+      await prod.db.schema.renameTable('users', 'users_gone');
+
+      const res = await request(prod.app)
+        .get('/dashboard')
+        .set('X-Forwarded-Proto', 'https')
+        .set('Cookie', `__Host-sid=${cookie?.value}`);
+      expect(res.status).toBe(500);
+      expect(res.text).toContain('Something went wrong');
+      expect(res.text).not.toMatch(/users|select|sqlite|at .*\.ts|\/work\/|node_modules/i);
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    } finally {
+      await prod.close();
+    }
+  });
+
+  it('shows the stack to the developer in development', async () => {
+    const dev = await createTestApp();
+    try {
+      const agent = await breakDatabase(dev);
+      const res = await agent.get('/dashboard');
+      expect(res.status).toBe(500);
+      expect(res.text).toContain('no such table: users');
+    } finally {
+      await dev.close();
+    }
+  });
+});

@@ -1,0 +1,64 @@
+import request from 'supertest';
+import { sessionIdOf, setCookie } from './helpers/cookies';
+import { createTestApp, register, sessionRows, type TestApp } from './helpers/test-app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+describe('requireLogin', () => {
+  it('sends a browser to the login page with the path to come back to', async () => {
+    const res = await request(t.app).get('/dashboard?tab=2');
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('/login?next=%2Fdashboard%3Ftab%3D2');
+  });
+
+  it('answers a JSON client with 401 and a JSON error', async () => {
+    const res = await request(t.app).get('/dashboard').set('Accept', 'application/json');
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ error: expect.any(String) });
+  });
+
+  it('loads the user from the database on each request, without the password hash', async () => {
+    const agent = request.agent(t.app);
+    await register(agent, 'loaded');
+    await t.db('users').where({ username: 'loaded' }).update({ username: 'renamed' });
+
+    const res = await agent.get('/dashboard');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Signed in as <strong>renamed</strong>');
+    expect(res.text).not.toContain('$2');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('destroys the session of a user who no longer exists', async () => {
+    const agent = request.agent(t.app);
+    const cookie = setCookie(await register(agent, 'deleted'), 'sid');
+    if (!cookie) throw new Error('register set no session cookie');
+    await t.db('users').where({ username: 'deleted' }).delete();
+
+    const res = await agent.get('/dashboard');
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toMatch(/^\/login/);
+    expect(setCookie(res, 'sid')?.value).toBe('');
+    const sids = (await sessionRows(t.db)).map((row) => row.sid);
+    expect(sids).not.toContain(sessionIdOf(cookie.value));
+  });
+
+  it('returns the browser to the protected page after login', async () => {
+    const agent = request.agent(t.app);
+    await register(agent, 'returner');
+    await agent.post('/logout');
+
+    const bounced = await agent.get('/dashboard?from=bookmark');
+    const next = new URL(String(bounced.headers.location), 'http://x').searchParams.get('next');
+    const res = await agent
+      .post('/login')
+      .type('form')
+      .send({ username: 'returner', password: 'a long and unremarkable passphrase', next });
+    expect(res.headers.location).toBe('/dashboard?from=bookmark');
+  });
+});
