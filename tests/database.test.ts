@@ -30,9 +30,11 @@ describe('the SQLite database', () => {
 
   it('enforces one account per normalised username in the schema itself', async () => {
     await db('users').insert({ username: 'unique', password_hash: 'x' });
-    await expect(db('users').insert({ username: 'unique', password_hash: 'y' })).rejects.toThrow(
-      /UNIQUE/,
-    );
+    await expect(
+      db('users').insert({ username: 'unique', password_hash: 'y' }),
+    ).rejects.toMatchObject({
+      code: 'SQLITE_CONSTRAINT_UNIQUE',
+    });
   });
 
   it('migrates down and up again cleanly', async () => {

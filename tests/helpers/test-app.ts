@@ -36,7 +36,13 @@ export async function createTestApp(
   databaseUrl?: string,
 ): Promise<TestApp> {
   const url = databaseUrl ?? (await createTestDatabaseUrl());
-  const config = loadConfig({ NODE_ENV: 'test', BCRYPT_COST: '4', DATABASE_URL: url, ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: url,
+    ...env,
+  });
   const db = createDatabase(config);
   const logger = createLogger(config);
   const store = createSessionStore(config, db, logger);
