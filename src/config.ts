@@ -10,7 +10,7 @@ export const DEVELOPMENT_SECRET = 'development-only-secret-do-not-use-in-product
 /** The value `.env.example` ships with: copying the example file must not make a working secret. */
 export const EXAMPLE_SECRET = 'replace-me-with-at-least-32-random-bytes-from-openssl';
 
-/** Secrets from the tutorials people copy from; refused everywhere, not only in production. */
+/** Secrets anyone can read: ours and the tutorials'. Production refuses them. */
 const KNOWN_SECRETS = new Set([
   DEVELOPMENT_SECRET,
   EXAMPLE_SECRET,
@@ -67,8 +67,8 @@ export interface Config {
   readonly session: {
     /** The first signs new cookies; all of them verify, so a secret can be rotated out. */
     readonly secrets: readonly string[];
-    /** True when the built-in development secret is in use, so start-up can say so. */
-    readonly usingDevelopmentSecret: boolean;
+    /** True when the secret is public (the development default or an example value). */
+    readonly publishedSecret: boolean;
     readonly cookieName: string;
     readonly idleMinutes: number;
     readonly store: 'database' | 'memory';
@@ -109,16 +109,17 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     .split(',')
     .map((secret) => secret.trim())
     .filter((secret) => secret.length > 0);
-  const usingDevelopmentSecret = secrets.length === 0 && !isProduction;
   if (secrets.length === 0 && isProduction) {
     problems.push('SESSION_SECRETS is required in production (openssl rand -base64 48)');
   }
-  for (const secret of secrets) {
-    if (KNOWN_SECRETS.has(secret)) {
-      problems.push('SESSION_SECRETS contains a published example value; generate your own');
-    } else if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
-      problems.push(`SESSION_SECRETS: each secret must be at least ${MIN_SECRET_BYTES} bytes`);
-    }
+  if (!isProduction && secrets.length === 0) secrets.push(DEVELOPMENT_SECRET);
+  // Anyone who knows the secret can sign a cookie for any session id they have seen.
+  const publishedSecret = secrets.some((secret) => KNOWN_SECRETS.has(secret));
+  if (publishedSecret && isProduction) {
+    problems.push('SESSION_SECRETS contains a published example value; generate your own');
+  }
+  if (secrets.some((secret) => Buffer.byteLength(secret) < MIN_SECRET_BYTES)) {
+    problems.push(`SESSION_SECRETS: each secret must be at least ${MIN_SECRET_BYTES} bytes`);
   }
 
   // `__Host-` makes the browser insist on Secure, Path=/ and no Domain, so a sibling subdomain
@@ -145,8 +146,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,
     session: {
-      secrets: usingDevelopmentSecret ? [DEVELOPMENT_SECRET] : secrets,
-      usingDevelopmentSecret,
+      secrets,
+      publishedSecret,
       cookieName,
       idleMinutes: env.SESSION_IDLE_MINUTES,
       store: env.SESSION_STORE,

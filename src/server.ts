@@ -17,10 +17,10 @@ function readConfigOrExit() {
 
 const config = readConfigOrExit();
 const logger = createLogger(config);
-if (config.session.usingDevelopmentSecret) {
+if (config.session.publishedSecret) {
   logger.warn(
-    'SESSION_SECRETS is not set: using the built-in development secret. ' +
-      'Production refuses to start without a secret of its own.',
+    'SESSION_SECRETS is unset or an example value: using a published secret, fine for ' +
+      'development only. Production refuses to start without a secret of its own.',
   );
 }
 

@@ -29,12 +29,18 @@ describe('configuration', () => {
       passwordMinLength: 15,
       session: {
         secrets: [DEVELOPMENT_SECRET],
-        usingDevelopmentSecret: true,
+        publishedSecret: true,
         cookieName: 'sid',
         idleMinutes: 30,
         store: 'database',
       },
     });
+  });
+
+  it('runs development with the .env.example secret, flagged as published', () => {
+    const config = loadConfig({ SESSION_SECRETS: EXAMPLE_SECRET });
+    expect(config.session.secrets).toEqual([EXAMPLE_SECRET]);
+    expect(config.session.publishedSecret).toBe(true);
   });
 
   it('is frozen, all the way down', () => {
@@ -48,7 +54,7 @@ describe('configuration', () => {
     const config = production({ SESSION_SECRETS: `${SECRET}, ${SECRET}-old` });
     expect(config.session.cookieName).toBe('__Host-sid');
     expect(config.session.secrets).toEqual([SECRET, `${SECRET}-old`]);
-    expect(config.session.usingDevelopmentSecret).toBe(false);
+    expect(config.session.publishedSecret).toBe(false);
   });
 
   it.each<[string, () => unknown, RegExp]>([
@@ -78,9 +84,14 @@ describe('configuration', () => {
       /^SESSION_SECRETS contains a published example value/,
     ],
     [
-      'a tutorial secret in development',
-      () => loadConfig({ SESSION_SECRETS: 'keyboard cat' }),
+      'a tutorial secret in production',
+      () => production({ SESSION_SECRETS: 'keyboard cat' }),
       /^SESSION_SECRETS contains a published example value/,
+    ],
+    [
+      'a short secret in development too',
+      () => loadConfig({ SESSION_SECRETS: 'keyboard cat' }),
+      /^SESSION_SECRETS: each secret must be at least 32 bytes/,
     ],
     ['a non-numeric PORT', () => loadConfig({ PORT: 'eighty' }), /^PORT must be a whole number/],
     [
