@@ -10,6 +10,7 @@ import { authRoutes } from './routes/auth';
 import { dashboardRoutes } from './routes/dashboard';
 import { pageRoutes } from './routes/pages';
 import { securityHeaders } from './security-headers';
+import { sessionCookieMaxAge } from './session/cookie-max-age';
 import { flashMessage } from './session/flash';
 import { pageHistory } from './session/page-history';
 import { sessionCookie, sessionMiddleware, type SessionCookie } from './session/session-middleware';
@@ -48,6 +49,7 @@ export function createApp(deps: Omit<AppDependencies, 'cookie'>): Express {
   app.use(cookieParser());
 
   // 4. The session: req.session from the signed cookie and the sessions table.
+  app.use(sessionCookieMaxAge(all.cookie.name));
   app.use(sessionMiddleware(config, store));
 
   // 5. What every page's layout shows: signed-in state, one-time message, page history.

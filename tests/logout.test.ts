@@ -32,7 +32,12 @@ describe('logout', () => {
 
     expect(cleared?.value).toBe('');
     expect(new Date(String(cleared?.attributes.expires)).getTime()).toBeLessThan(Date.now());
-    expect(cleared?.attributes).toMatchObject({ path: '/', httponly: true, samesite: 'Lax' });
+    expect(cleared?.attributes).toMatchObject({
+      path: '/',
+      httponly: true,
+      samesite: 'Lax',
+      'max-age': '0',
+    });
   });
 
   it('leaves the old cookie anonymous', async () => {
