@@ -44,7 +44,6 @@ export const loginForm = z.object({
     .refine((value) => characters(value) <= PASSWORD_MAX_LENGTH, {
       error: 'Incorrect username or password.',
     }),
-  next: z.string().optional().catch(undefined),
 });
 
 export type FieldErrors = Record<string, string>;
