@@ -9,7 +9,9 @@ import { paths } from './paths';
 import { authRoutes } from './routes/auth';
 import { dashboardRoutes } from './routes/dashboard';
 import { pageRoutes } from './routes/pages';
-import { securityHeaders } from './security-headers';
+import { csrfProtection } from './security/csrf';
+import { securityHeaders } from './security/headers';
+import { sameOriginOnly } from './security/same-origin';
 import { sessionCookieMaxAge } from './session/cookie-max-age';
 import { flashMessage } from './session/flash';
 import { pageHistory } from './session/page-history';
@@ -52,7 +54,13 @@ export function createApp(deps: Omit<AppDependencies, 'cookie'>): Express {
   app.use(sessionCookieMaxAge(all.cookie.name));
   app.use(sessionMiddleware(config, store));
 
-  // 5. What every page's layout shows: signed-in state, one-time message, page history.
+  // 5. CSRF: POSTs from other sites are refused, then every POST must carry a valid token.
+  const csrf = csrfProtection(config);
+  app.use(csrf.tokenProvider);
+  app.use(sameOriginOnly);
+  app.use(csrf.protect);
+
+  // 6. What every page's layout shows: signed-in state, one-time message, page history.
   app.use((req, res, next) => {
     res.locals.signedIn = req.session.userId !== undefined;
     next();
@@ -60,12 +68,12 @@ export function createApp(deps: Omit<AppDependencies, 'cookie'>): Express {
   app.use(flashMessage);
   app.use(pageHistory(config.historyLength));
 
-  // 6. Routes.
+  // 7. Routes.
   app.use(pageRoutes());
   app.use(authRoutes(all));
   app.use(dashboardRoutes(all));
 
-  // 7. Nothing matched; then anything that failed.
+  // 8. Nothing matched; then anything that failed.
   app.use(notFound);
   app.use(errorHandler(config, logger));
 

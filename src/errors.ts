@@ -2,32 +2,63 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Config } from './config';
 import type { Logger } from './logger';
 
+/** An error that carries the HTTP status to answer with (and optionally a reason code). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code?: string,
+  ) {
+    super(code ?? `HTTP ${status}`);
+    this.name = 'HttpError';
+  }
+}
+
+interface ErrorPage {
+  title: string;
+  message: string;
+}
+
 /** What a person is told for each client error; the request's own details are never echoed. */
-const CLIENT_ERROR_MESSAGES: Record<number, string> = {
-  400: 'That request could not be understood. Please go back and try again.',
-  403: 'That action is not allowed.',
-  404: 'There is no page at this address.',
-  413: 'That request was too large. Please go back and try again with less.',
-  415: 'That request was sent in a format this site does not accept.',
+const BAD_REQUEST: ErrorPage = {
+  title: 'Request refused',
+  message: 'That request could not be understood. Please go back and try again.',
 };
 
-export const notFound: RequestHandler = (req, res) => {
-  res.status(404);
-  if (req.accepts(['html', 'json']) === 'json') {
-    res.json({ error: 'Not found' });
-    return;
-  }
-  res.render('error', {
-    title: 'Page not found',
-    status: 404,
-    message: CLIENT_ERROR_MESSAGES[404],
-  });
+const CLIENT_ERRORS: Record<number, ErrorPage> = {
+  400: BAD_REQUEST,
+  403: { title: 'Request refused', message: 'That action is not allowed.' },
+  404: { title: 'Page not found', message: 'There is no page at this address.' },
+  413: {
+    title: 'Request too large',
+    message: 'That request was too large. Please go back and try again with less.',
+  },
+  415: {
+    title: 'Request refused',
+    message: 'That request was sent in a format this site does not accept.',
+  },
+};
+
+/** A refused CSRF token or a cross-site form: most often a form left open too long. */
+const FORM_REFUSED: ErrorPage = {
+  title: 'This form has expired',
+  message:
+    'The form was open for too long, or was sent from another site. ' +
+    'Reload the page and submit the form again.',
+};
+
+const SERVER_ERROR: ErrorPage = {
+  title: 'Something went wrong',
+  message: 'Something went wrong on our side. Please try again in a moment.',
+};
+
+export const notFound: RequestHandler = (_req, _res, next) => {
+  next(new HttpError(404));
 };
 
 /**
- * The last middleware. Client errors raised by the body parser and friends (oversized or
- * malformed bodies) keep their 4xx status; anything else is a 500 whose details go to the log,
- * never to the page in production: a stack trace or SQL shows an attacker how the site is built.
+ * The last middleware. Client errors (oversized or malformed bodies, refused forms, unknown
+ * pages) keep their 4xx status; anything else is a 500 whose details go to the log, never to the
+ * page in production: a stack trace or SQL shows an attacker how the site is built.
  */
 export function errorHandler(config: Config, logger: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
@@ -37,24 +68,24 @@ export function errorHandler(config: Config, logger: Logger): ErrorRequestHandle
     }
     const declared = Number(error?.status ?? error?.statusCode);
     const status = declared >= 400 && declared < 500 ? declared : 500;
-    if (status === 500)
-      logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    if (status === 500) logger.error({ err: error }, 'request failed');
 
-    const message =
+    const page =
       status === 500
-        ? 'Something went wrong on our side. Please try again in a moment.'
-        : (CLIENT_ERROR_MESSAGES[status] ?? CLIENT_ERROR_MESSAGES[400]);
+        ? SERVER_ERROR
+        : error?.code === 'EBADCSRFTOKEN' || error?.code === 'ECROSSSITE'
+          ? FORM_REFUSED
+          : (CLIENT_ERRORS[status] ?? BAD_REQUEST);
     res.status(status);
     if (req.accepts(['html', 'json']) === 'json') {
-      res.json({ error: message });
+      res.json({ error: page.message });
       return;
     }
     res.render('error', {
-      title: status === 500 ? 'Something went wrong' : 'Request refused',
+      ...page,
       status,
-      message,
       // The developer running `npm run dev` wants the stack; nobody else may see it.
-      stack: config.isProduction ? undefined : String(error?.stack ?? error),
+      stack: status === 500 && !config.isProduction ? String(error?.stack ?? error) : undefined,
     });
   };
 }

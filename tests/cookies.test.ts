@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
 import {
   createTestApp,
@@ -20,7 +21,7 @@ describe('the session cookie in development', () => {
   afterAll(() => t.close());
 
   it('is called sid and is HttpOnly, SameSite=Lax, Path=/, with a Max-Age and no Domain', async () => {
-    const cookie = setCookie(await register(request.agent(t.app), 'devuser'), 'sid');
+    const cookie = setCookie(await register(new Browser(t.app), 'devuser'), 'sid');
     expect(cookie?.attributes).toMatchObject({ path: '/', httponly: true, samesite: 'Lax' });
     expect(Number(cookie?.attributes['max-age'])).toBeGreaterThanOrEqual(30 * 60 - 2);
     expect(Number(cookie?.attributes['max-age'])).toBeLessThanOrEqual(30 * 60);
@@ -32,7 +33,7 @@ describe('the session cookie in development', () => {
   });
 
   it('carries only the signed session id: the session data stays in the row', async () => {
-    const cookie = setCookie(await register(request.agent(t.app), 'opaque'), 'sid');
+    const cookie = setCookie(await register(new Browser(t.app), 'opaque'), 'sid');
     expect(decodeURIComponent(cookie?.value ?? '')).toMatch(/^s:[\w-]{32}\.[\w+/]+$/);
     const [user] = await t.db('users').where({ username: 'opaque' });
     const row = (await sessionRows(t.db)).find((r) => r.sess.userId === user.id);
@@ -61,11 +62,7 @@ describe('the session cookie in production', () => {
   afterAll(() => t.close());
 
   const registerOverHttps = (username: string) =>
-    request(t.app)
-      .post('/register')
-      .set('X-Forwarded-Proto', 'https')
-      .type('form')
-      .send({ username, password: PASSWORD });
+    new Browser(t.app, { https: true }).submit('/register', { username, password: PASSWORD });
 
   it('is __Host-sid, Secure, HttpOnly, SameSite=Lax, Path=/ and has no Domain behind https', async () => {
     const res = await registerOverHttps('produser');
@@ -83,10 +80,10 @@ describe('the session cookie in production', () => {
   });
 
   it('is not sent over plain http', async () => {
-    const res = await request(t.app)
-      .post('/register')
-      .type('form')
-      .send({ username: 'plainhttp', password: PASSWORD });
+    const res = await new Browser(t.app).submit('/register', {
+      username: 'plainhttp',
+      password: PASSWORD,
+    });
     expect(setCookie(res, '__Host-sid')).toBeUndefined();
   });
 });
@@ -95,11 +92,10 @@ describe('a production app with TRUST_PROXY=0', () => {
   it('ignores a client that claims https itself: no proxy, no Secure cookie over http', async () => {
     const t = await createTestApp({ ...PRODUCTION_ENV, TRUST_PROXY: '0' });
     try {
-      const res = await request(t.app)
-        .post('/register')
-        .set('X-Forwarded-Proto', 'https')
-        .type('form')
-        .send({ username: 'spoofer', password: PASSWORD });
+      const res = await new Browser(t.app, { https: true }).submit('/register', {
+        username: 'spoofer',
+        password: PASSWORD,
+      });
       expect(res.status).toBe(303);
       expect(setCookie(res, '__Host-sid')).toBeUndefined();
     } finally {
@@ -117,7 +113,7 @@ describe('secret rotation', () => {
     );
     const retired = await createTestApp({ SESSION_SECRETS: SECRET_B }, old.databaseUrl);
     try {
-      const cookie = setCookie(await register(request.agent(old.app), 'rotator'), 'sid');
+      const cookie = setCookie(await register(new Browser(old.app), 'rotator'), 'sid');
       const header = `sid=${cookie?.value}`;
 
       const res = await request(rotated.app).get('/dashboard').set('Cookie', header);

@@ -1,6 +1,7 @@
 import request from 'supertest';
+import { Browser } from './helpers/browser';
 import { sessionIdOf, setCookie } from './helpers/cookies';
-import { createTestApp, register, sessionRows, type TestApp } from './helpers/test-app';
+import { createTestApp, logOut, register, sessionRows, type TestApp } from './helpers/test-app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -9,16 +10,16 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 async function signedIn(username: string) {
-  const agent = request.agent(t.app);
-  const cookie = setCookie(await register(agent, username), 'sid');
+  const browser = new Browser(t.app);
+  const cookie = setCookie(await register(browser, username), 'sid');
   if (!cookie) throw new Error('register set no session cookie');
-  return { agent, cookie };
+  return { browser, cookie };
 }
 
 describe('logout', () => {
   it('deletes the session row and redirects home with 303', async () => {
-    const { agent, cookie } = await signedIn('leaver');
-    const res = await agent.post('/logout');
+    const { browser, cookie } = await signedIn('leaver');
+    const res = await logOut(browser);
 
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/');
@@ -27,8 +28,8 @@ describe('logout', () => {
   });
 
   it('expires the cookie with the attributes it was set with', async () => {
-    const { agent } = await signedIn('clearer');
-    const cleared = setCookie(await agent.post('/logout'), 'sid');
+    const { browser } = await signedIn('clearer');
+    const cleared = setCookie(await logOut(browser), 'sid');
 
     expect(cleared?.value).toBe('');
     expect(new Date(String(cleared?.attributes.expires)).getTime()).toBeLessThan(Date.now());
@@ -41,25 +42,25 @@ describe('logout', () => {
   });
 
   it('leaves the old cookie anonymous', async () => {
-    const { agent, cookie } = await signedIn('replayer');
-    await agent.post('/logout');
+    const { browser, cookie } = await signedIn('replayer');
+    await logOut(browser);
     const replay = await request(t.app).get('/dashboard').set('Cookie', `sid=${cookie.value}`);
     expect(replay.status).toBe(302);
   });
 
   it('shows a one-time message on the next page', async () => {
-    const { agent } = await signedIn('messenger');
-    await agent.post('/logout');
-    expect((await agent.get('/')).text).toContain('You have been signed out.');
-    expect((await agent.get('/')).text).not.toContain('You have been signed out.');
+    const { browser } = await signedIn('messenger');
+    await logOut(browser);
+    expect((await browser.get('/')).text).toContain('You have been signed out.');
+    expect((await browser.get('/')).text).not.toContain('You have been signed out.');
   });
 
   it('does not happen on GET /logout', async () => {
-    const { agent, cookie } = await signedIn('linkclicker');
-    const res = await agent.get('/logout');
+    const { browser, cookie } = await signedIn('linkclicker');
+    const res = await browser.get('/logout');
 
     expect(res.status).toBe(404);
-    expect((await agent.get('/dashboard')).status).toBe(200);
+    expect((await browser.get('/dashboard')).status).toBe(200);
     const sids = (await sessionRows(t.db)).map((row) => row.sid);
     expect(sids).toContain(sessionIdOf(cookie.value));
   });

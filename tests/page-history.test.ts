@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { Browser } from './helpers/browser';
+import { setCookie } from './helpers/cookies';
 import { createTestApp, register, sessionRows, type TestApp } from './helpers/test-app';
 
 let t: TestApp;
@@ -15,11 +17,11 @@ async function historyOf(username: string): Promise<string[] | undefined> {
 
 describe('page history', () => {
   it('lists the pages a signed-in session viewed, newest first, in the row and the footer', async () => {
-    const agent = request.agent(t.app);
-    await register(agent, 'reader');
-    await agent.get('/');
-    await agent.get('/about');
-    const page = await agent.get('/contact');
+    const browser = new Browser(t.app);
+    await register(browser, 'reader');
+    await browser.get('/');
+    await browser.get('/about');
+    const page = await browser.get('/contact');
 
     expect(await historyOf('reader')).toEqual(['/contact', '/about', '/']);
     expect(page.text).toContain(
@@ -28,28 +30,29 @@ describe('page history', () => {
   });
 
   it('keeps at most HISTORY_LENGTH entries', async () => {
-    const agent = request.agent(t.app);
-    await register(agent, 'capped');
-    for (const path of ['/', '/about', '/contact', '/dashboard', '/about']) await agent.get(path);
+    const browser = new Browser(t.app);
+    await register(browser, 'capped');
+    for (const path of ['/', '/about', '/contact', '/dashboard', '/about']) await browser.get(path);
     expect(await historyOf('capped')).toEqual(['/about', '/dashboard', '/contact']);
   });
 
   it('records the path without its query string', async () => {
-    const agent = request.agent(t.app);
-    await register(agent, 'searcher');
-    await agent.get('/about?q=secret-search&token=abc');
+    const browser = new Browser(t.app);
+    await register(browser, 'searcher');
+    await browser.get('/about?q=secret-search&token=abc');
     expect(await historyOf('searcher')).toEqual(['/about']);
   });
 
   it('skips assets, errors and form posts', async () => {
-    const agent = request.agent(t.app);
-    await register(agent, 'skipper');
-    await agent.get('/styles.css').expect(200);
-    await agent.get('/no-such-page').expect(404);
-    await agent.post('/register').type('form').send({ username: 'x' }).expect(400);
+    const browser = new Browser(t.app);
+    await register(browser, 'skipper');
+    expect((await browser.get('/styles.css')).status).toBe(200);
+    expect((await browser.get('/no-such-page')).status).toBe(404);
+    const post = await browser.submit('/register', { username: 'x' }, { from: '/no-such-page' });
+    expect(post.status).toBe(400);
     expect((await historyOf('skipper')) ?? []).toEqual([]);
 
-    await agent.get('/about').expect(200);
+    expect((await browser.get('/about')).status).toBe(200);
     expect(await historyOf('skipper')).toEqual(['/about']);
   });
 
@@ -58,7 +61,7 @@ describe('page history', () => {
     for (const path of ['/', '/about', '/contact', '/login', '/register']) {
       const res = await request(t.app).get(path);
       expect(res.status).toBe(200);
-      expect(res.headers['set-cookie']).toBeUndefined();
+      expect(setCookie(res, 'sid')).toBeUndefined();
     }
     expect((await sessionRows(t.db)).length).toBe(before);
   });

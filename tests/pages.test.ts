@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
 import {
   createTestApp,
@@ -31,9 +32,9 @@ describe('public pages', () => {
   });
 
   it('offers the dashboard and a log-out button once signed in', async () => {
-    const agent = request.agent(t.app);
-    await register(agent, 'navigator');
-    const res = await agent.get('/');
+    const browser = new Browser(t.app);
+    await register(browser, 'navigator');
+    const res = await browser.get('/');
     expect(res.text).toContain('href="/dashboard"');
     expect(res.text).toMatch(/<form[^>]*method="post"[^>]*action="\/logout"/);
   });
@@ -85,7 +86,7 @@ describe('errors', () => {
   it('answers a JSON client’s unknown path with JSON', async () => {
     const res = await request(t.app).get('/api/nothing').set('Accept', 'application/json');
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: 'Not found' });
+    expect(res.body).toEqual({ error: 'There is no page at this address.' });
   });
 
   it('refuses a body over 20 kB with 413', async () => {
@@ -103,39 +104,29 @@ describe('errors', () => {
     expect(res.status).toBe(413);
   });
 
-  it('treats a body it cannot read (JSON to a form) as an empty form: 400, not 500', async () => {
+  it('refuses a body it does not read (JSON to a form) with 403, not 500', async () => {
     const res = await request(t.app)
       .post('/login')
       .set('Content-Type', 'application/json')
       .send('{"username": ["a"]}');
-    expect(res.status).toBe(400);
-    expect(res.text).toContain('Enter your username.');
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('Reload the page');
   });
 });
 
 describe('an unexpected error', () => {
-  async function breakDatabase(app: TestApp) {
-    const agent = request.agent(app.app);
-    await register(agent, 'unlucky');
+  async function breakDatabase(app: TestApp, browser: Browser) {
+    await register(browser, 'unlucky');
     await app.db.schema.renameTable('users', 'users_gone');
-    return agent;
   }
 
   it('shows a 500 page with no stack trace, path or SQL in production', async () => {
     const prod = await createTestApp(PRODUCTION_ENV);
     try {
-      const registered = await request(prod.app)
-        .post('/register')
-        .set('X-Forwarded-Proto', 'https')
-        .type('form')
-        .send({ username: 'unlucky', password: PASSWORD });
-      const cookie = setCookie(registered, '__Host-sid');
-      await prod.db.schema.renameTable('users', 'users_gone');
+      const browser = new Browser(prod.app, { https: true });
+      await breakDatabase(prod, browser);
 
-      const res = await request(prod.app)
-        .get('/dashboard')
-        .set('X-Forwarded-Proto', 'https')
-        .set('Cookie', `__Host-sid=${cookie?.value}`);
+      const res = await browser.get('/dashboard');
       expect(res.status).toBe(500);
       expect(res.text).toContain('Something went wrong');
       expect(res.text).not.toMatch(/users|select|sqlite|at .*\.ts|\/work\/|node_modules/i);
@@ -148,8 +139,9 @@ describe('an unexpected error', () => {
   it('shows the stack to the developer in development', async () => {
     const dev = await createTestApp();
     try {
-      const agent = await breakDatabase(dev);
-      const res = await agent.get('/dashboard');
+      const browser = new Browser(dev.app);
+      await breakDatabase(dev, browser);
+      const res = await browser.get('/dashboard');
       expect(res.status).toBe(500);
       expect(res.text).toContain('no such table: users');
     } finally {

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
 import { createTestApp, register, type TestApp } from './helpers/test-app';
 
@@ -14,7 +15,7 @@ describe('sessions in the database', () => {
   });
 
   it('survive a restart: a new app instance on the same file knows the session', async () => {
-    const cookie = setCookie(await register(request.agent(first.app), 'persistent'), 'sid');
+    const cookie = setCookie(await register(new Browser(first.app), 'persistent'), 'sid');
     if (!cookie) throw new Error('register set no session cookie');
     await request(first.app).get('/about').set('Cookie', `sid=${cookie.value}`).expect(200);
 
@@ -31,7 +32,7 @@ describe('sessions in the database', () => {
     const memory = await createTestApp({ SESSION_STORE: 'memory' }, first.databaseUrl);
     const restarted = await createTestApp({ SESSION_STORE: 'memory' }, first.databaseUrl);
     try {
-      const cookie = setCookie(await register(request.agent(memory.app), 'forgotten'), 'sid');
+      const cookie = setCookie(await register(new Browser(memory.app), 'forgotten'), 'sid');
       if (!cookie) throw new Error('register set no session cookie');
       const sameProcess = await request(memory.app)
         .get('/dashboard')

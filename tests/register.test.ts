@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { Browser } from './helpers/browser';
+import { setCookie } from './helpers/cookies';
 import { createTestApp, PASSWORD, register, sessionRows, type TestApp } from './helpers/test-app';
 
 let t: TestApp;
@@ -11,8 +13,8 @@ const users = () => t.db('users').select('id', 'username', 'password_hash');
 
 describe('registration', () => {
   it('creates the account, signs it in and redirects to the dashboard with 303', async () => {
-    const agent = request.agent(t.app);
-    const res = await register(agent, 'Ada.Lovelace');
+    const browser = new Browser(t.app);
+    const res = await register(browser, 'Ada.Lovelace');
 
     expect(res.headers.location).toBe('/dashboard');
     const [user] = await t.db('users').where({ username: 'ada.lovelace' });
@@ -22,7 +24,7 @@ describe('registration', () => {
     const rows = await sessionRows(t.db);
     expect(rows.filter((row) => row.sess.userId === user.id)).toHaveLength(1);
 
-    const dashboard = await agent.get('/dashboard');
+    const dashboard = await browser.get('/dashboard');
     expect(dashboard.status).toBe(200);
     expect(dashboard.text).toContain('ada.lovelace');
     expect(dashboard.text).toContain('Welcome! Your account is ready');
@@ -30,23 +32,23 @@ describe('registration', () => {
 
   it('stores the username in NFC lower case', async () => {
     // "É" written as E + combining acute accent (NFD).
-    await register(request.agent(t.app), 'E\u0301mile');
+    await register(new Browser(t.app), 'E\u0301mile');
     const names = (await users()).map((user) => user.username);
     expect(names).toContain('\u00e9mile');
   });
 
   it('refuses a username that is taken in any letter case with 409 and keeps one row', async () => {
-    await register(request.agent(t.app), 'grace');
-    const res = await request(t.app)
-      .post('/register')
-      .type('form')
-      .send({ username: 'GRACE', password: PASSWORD });
+    await register(new Browser(t.app), 'grace');
+    const res = await new Browser(t.app).submit('/register', {
+      username: 'GRACE',
+      password: PASSWORD,
+    });
 
     expect(res.status).toBe(409);
     expect(res.text).toContain('That username is taken.');
     expect(res.text).toContain('value="GRACE"');
     expect((await users()).filter((user) => user.username === 'grace')).toHaveLength(1);
-    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(setCookie(res, 'sid')).toBeUndefined();
   });
 
   it.each([
@@ -84,21 +86,21 @@ describe('registration', () => {
     ],
   ])('re-renders the form with 400 for %s', async (_case, body, field, message) => {
     const before = (await users()).length;
-    const res = await request(t.app).post('/register').type('form').send(body);
+    const res = await new Browser(t.app).submit('/register', body);
 
     expect(res.status).toBe(400);
     expect(res.text).toContain(`id="${field}-error"`);
     expect(res.text).toContain(message);
     expect(res.text).toMatch(new RegExp(`id="${field}"[^>]*aria-invalid="true"`));
     expect((await users()).length).toBe(before);
-    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(setCookie(res, 'sid')).toBeUndefined();
   });
 
   it('keeps the username but never echoes the password', async () => {
-    const res = await request(t.app)
-      .post('/register')
-      .type('form')
-      .send({ username: 'kept_name', password: 'too short pw' });
+    const res = await new Browser(t.app).submit('/register', {
+      username: 'kept_name',
+      password: 'too short pw',
+    });
 
     expect(res.status).toBe(400);
     expect(res.text).toContain('value="kept_name"');
@@ -106,30 +108,36 @@ describe('registration', () => {
   });
 
   it('accepts 15 emoji: length counts characters, not UTF-16 units', async () => {
-    const res = await request(t.app)
-      .post('/register')
-      .type('form')
-      .send({ username: 'emoji_fan', password: '🐱'.repeat(15) });
+    const res = await new Browser(t.app).submit('/register', {
+      username: 'emoji_fan',
+      password: '🐱'.repeat(15),
+    });
     expect(res.status).toBe(303);
   });
 
   it('answers an array where a string belongs with 400, not 500', async () => {
-    const res = await request(t.app)
-      .post('/register')
-      .type('form')
-      .send('username=one&username=two&password=' + encodeURIComponent(PASSWORD));
+    const browser = new Browser(t.app);
+    const token = await browser.csrfToken('/register');
+    const res = await browser.post(
+      '/register',
+      `username=one&username=two&password=${encodeURIComponent(PASSWORD)}&_csrf=${token}`,
+    );
 
     expect(res.status).toBe(400);
     expect(res.text).toContain('Enter a username.');
   });
 
   it('ignores fields the form does not ask for', async () => {
-    await request
-      .agent(t.app)
-      .post('/register')
-      .type('form')
-      .send({ username: 'sneaky', password: PASSWORD, id: '999', password_hash: 'x' })
-      .expect(303);
+    expect(
+      (
+        await new Browser(t.app).submit('/register', {
+          username: 'sneaky',
+          password: PASSWORD,
+          id: '999',
+          password_hash: 'x',
+        })
+      ).status,
+    ).toBe(303);
     const [user] = await t.db('users').where({ username: 'sneaky' });
     expect(user.id).not.toBe(999);
     expect(user.password_hash).not.toBe('x');

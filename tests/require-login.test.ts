@@ -1,6 +1,14 @@
 import request from 'supertest';
+import { Browser } from './helpers/browser';
 import { sessionIdOf, setCookie } from './helpers/cookies';
-import { createTestApp, register, sessionRows, type TestApp } from './helpers/test-app';
+import {
+  createTestApp,
+  logOut,
+  PASSWORD,
+  register,
+  sessionRows,
+  type TestApp,
+} from './helpers/test-app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -23,11 +31,11 @@ describe('requireLogin', () => {
   });
 
   it('loads the user from the database on each request, without the password hash', async () => {
-    const agent = request.agent(t.app);
-    await register(agent, 'loaded');
+    const browser = new Browser(t.app);
+    await register(browser, 'loaded');
     await t.db('users').where({ username: 'loaded' }).update({ username: 'renamed' });
 
-    const res = await agent.get('/dashboard');
+    const res = await browser.get('/dashboard');
     expect(res.status).toBe(200);
     expect(res.text).toContain('Signed in as <strong>renamed</strong>');
     expect(res.text).not.toContain('$2');
@@ -35,12 +43,12 @@ describe('requireLogin', () => {
   });
 
   it('destroys the session of a user who no longer exists', async () => {
-    const agent = request.agent(t.app);
-    const cookie = setCookie(await register(agent, 'deleted'), 'sid');
+    const browser = new Browser(t.app);
+    const cookie = setCookie(await register(browser, 'deleted'), 'sid');
     if (!cookie) throw new Error('register set no session cookie');
     await t.db('users').where({ username: 'deleted' }).delete();
 
-    const res = await agent.get('/dashboard');
+    const res = await browser.get('/dashboard');
     expect(res.status).toBe(302);
     expect(res.headers.location).toMatch(/^\/login/);
     expect(setCookie(res, 'sid')?.value).toBe('');
@@ -49,16 +57,17 @@ describe('requireLogin', () => {
   });
 
   it('returns the browser to the protected page after login', async () => {
-    const agent = request.agent(t.app);
-    await register(agent, 'returner');
-    await agent.post('/logout');
+    const browser = new Browser(t.app);
+    await register(browser, 'returner');
+    await logOut(browser);
 
-    const bounced = await agent.get('/dashboard?from=bookmark');
+    const bounced = await browser.get('/dashboard?from=bookmark');
     const next = new URL(String(bounced.headers.location), 'http://x').searchParams.get('next');
-    const res = await agent
-      .post('/login')
-      .type('form')
-      .send({ username: 'returner', password: 'a long and unremarkable passphrase', next });
+    const res = await browser.submit('/login', {
+      username: 'returner',
+      password: PASSWORD,
+      next: String(next),
+    });
     expect(res.headers.location).toBe('/dashboard?from=bookmark');
   });
 });

@@ -1,20 +1,21 @@
 import request from 'supertest';
+import { Browser } from './helpers/browser';
 import { sessionIdOf, setCookie } from './helpers/cookies';
 import { createTestApp, logIn, register, sessionRows, type TestApp } from './helpers/test-app';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-  await register(request.agent(t.app), 'alice');
-  await register(request.agent(t.app), 'bob');
+  await register(new Browser(t.app), 'alice');
+  await register(new Browser(t.app), 'bob');
 });
 afterAll(() => t.close());
 
 describe('a new session id at login', () => {
   it('replaces the session: the old cookie is anonymous and the old row is gone', async () => {
-    const agent = request.agent(t.app);
-    const first = setCookie(await logIn(agent, 'alice'), 'sid');
-    const second = setCookie(await logIn(agent, 'alice'), 'sid');
+    const browser = new Browser(t.app);
+    const first = setCookie(await logIn(browser, 'alice'), 'sid');
+    const second = setCookie(await logIn(browser, 'alice'), 'sid');
     if (!first || !second) throw new Error('login set no session cookie');
 
     expect(second.value).not.toBe(first.value);
@@ -28,22 +29,22 @@ describe('a new session id at login', () => {
   });
 
   it('logging in as B over A keeps nothing of A', async () => {
-    const agent = request.agent(t.app);
-    const asAlice = setCookie(await logIn(agent, 'alice'), 'sid');
-    await agent.get('/about');
-    const asBob = setCookie(await logIn(agent, 'bob'), 'sid');
+    const browser = new Browser(t.app);
+    const asAlice = setCookie(await logIn(browser, 'alice'), 'sid');
+    await browser.get('/about');
+    const asBob = setCookie(await logIn(browser, 'bob'), 'sid');
     if (!asAlice || !asBob) throw new Error('login set no session cookie');
 
     const rows = await sessionRows(t.db);
     const bobRow = rows.find((row) => row.sid === sessionIdOf(asBob.value));
     expect(bobRow?.sess.history ?? []).toEqual([]);
     expect(rows.find((row) => row.sid === sessionIdOf(asAlice.value))).toBeUndefined();
-    const dashboard = await agent.get('/dashboard');
+    const dashboard = await browser.get('/dashboard');
     expect(dashboard.text).toContain('Signed in as <strong>bob</strong>');
   });
 
   it('has the row saved by the time the redirect arrives', async () => {
-    const res = await logIn(request.agent(t.app), 'alice');
+    const res = await logIn(new Browser(t.app), 'alice');
     const cookie = setCookie(res, 'sid');
     if (!cookie) throw new Error('login set no session cookie');
     const row = (await sessionRows(t.db)).find((r) => r.sid === sessionIdOf(cookie.value));

@@ -10,6 +10,8 @@ declare global {
       signedIn: boolean;
       history: readonly string[];
       flash?: string;
+      /** The CSRF token for this response's forms (made on first use). */
+      csrfToken: () => string;
       user?: User;
     }
   }

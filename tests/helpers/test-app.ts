@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createDatabase, type Database } from '../../src/db';
 import { createLogger } from '../../src/logger';
 import { createSessionStore, stopSessionStore } from '../../src/session/store';
+import type { Browser } from './browser';
 
 export interface TestApp {
   app: Express;
@@ -75,21 +76,25 @@ export const PRODUCTION_ENV = {
 
 /** Registers (and so signs in) an account through the real form. */
 export async function register(
-  agent: request.Agent,
+  browser: Browser,
   username: string,
   password = PASSWORD,
 ): Promise<request.Response> {
-  const res = await agent.post('/register').type('form').send({ username, password });
+  const res = await browser.submit('/register', { username, password });
   expect(res.status).toBe(303);
   return res;
 }
 
-export async function logIn(
-  agent: request.Agent,
+export function logIn(
+  browser: Browser,
   username: string,
   password = PASSWORD,
 ): Promise<request.Response> {
-  return agent.post('/login').type('form').send({ username, password });
+  return browser.submit('/login', { username, password });
+}
+
+export function logOut(browser: Browser): Promise<request.Response> {
+  return browser.submit('/logout', {}, { from: '/' });
 }
 
 export interface SessionRow {

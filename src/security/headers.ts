@@ -1,6 +1,6 @@
 import helmet from 'helmet';
 import type { RequestHandler } from 'express';
-import type { Config } from './config';
+import type { Config } from '../config';
 
 /** helmet, tightened: pages may load only this site's own scripts, styles and images. */
 export function securityHeaders(config: Config): RequestHandler {
