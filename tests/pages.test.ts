@@ -1,13 +1,6 @@
 import request from 'supertest';
 import { Browser } from './helpers/browser';
-import { setCookie } from './helpers/cookies';
-import {
-  createTestApp,
-  PASSWORD,
-  PRODUCTION_ENV,
-  register,
-  type TestApp,
-} from './helpers/test-app';
+import { createTestApp, PRODUCTION_ENV, register, type TestApp } from './helpers/test-app';
 
 let t: TestApp;
 beforeAll(async () => {

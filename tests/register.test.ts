@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
 import { createTestApp, PASSWORD, register, sessionRows, type TestApp } from './helpers/test-app';
