@@ -39,6 +39,7 @@ export function createApp(deps: Omit<AppDependencies, 'cookie'>): Express {
   app.set('views', paths.views);
   app.set('view engine', 'pug');
   app.disable('x-powered-by');
+  app.locals.siteName = config.siteName;
 
   // 1. Security headers first, so every response carries them: pages, assets, errors.
   app.use(securityHeaders(config));

@@ -33,6 +33,7 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  SITE_NAME: z.string().trim().min(1).max(60).default('Session Starter'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer('PORT', 0, 65535, 3000),
   DATABASE_URL: z
@@ -61,6 +62,8 @@ export type Environment = z.input<typeof environmentSchema>;
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly isProduction: boolean;
+  /** Shown in page titles, and refused inside passwords. */
+  readonly siteName: string;
   readonly host: string;
   readonly port: number;
   readonly databaseUrl: string;
@@ -142,6 +145,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   return deepFreeze({
     env: env.NODE_ENV,
     isProduction,
+    siteName: env.SITE_NAME,
     host: env.HOST,
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,

@@ -34,7 +34,7 @@ describe('the demo account seed', () => {
   });
 
   it('uses a password the registration form itself would accept', () => {
-    const result = registerForm({ passwordMinLength: 15 }).safeParse({
+    const result = registerForm({ passwordMinLength: 15, siteName: 'Session Starter' }).safeParse({
       username: DEMO_USERNAME,
       password: DEMO_PASSWORD,
     });

@@ -1,37 +1,68 @@
 import { z } from 'zod';
+import { characterCount, PASSWORD_MAX_LENGTH, passwordProblem } from './password-policy';
 import { normaliseUsername } from './users';
-
-/** Long enough for any passphrase, short enough that hashing it is no denial-of-service lever. */
-export const PASSWORD_MAX_LENGTH = 256;
-
-/** Lengths in characters (code points), as a person counts them, not UTF-16 units or bytes. */
-const characters = (value: string) => [...value].length;
 
 /** Every field arrives as text or not at all; an array or object is a malformed request. */
 const text = (missing: string) => z.string({ error: missing });
 
 const username = text('Enter a username.')
   .transform(normaliseUsername)
-  .refine((value) => characters(value) >= 3 && characters(value) <= 32, {
+  .refine((value) => characterCount(value) >= 3 && characterCount(value) <= 32, {
     error: 'Use 3 to 32 characters.',
   })
   .refine((value) => /^[\p{L}\p{N}._-]+$/u.test(value), {
     error: 'Use letters, digits, dots, dashes or underscores only.',
   });
 
-function newPassword(minLength: number) {
-  return text('Choose a password.')
-    .refine((value) => characters(value) >= minLength, {
-      error: `Use at least ${minLength} characters. A few unrelated words make a strong password.`,
-    })
-    .refine((value) => characters(value) <= PASSWORD_MAX_LENGTH, {
-      error: `Use at most ${PASSWORD_MAX_LENGTH} characters.`,
+/** A password being typed in to prove who you are: any length check is the policy's job. */
+const existingPassword = (missing: string) =>
+  text(missing)
+    .min(1, { error: missing })
+    // Longer than any password we accept: refused before it costs a database query or a hash.
+    .refine((value) => characterCount(value) <= PASSWORD_MAX_LENGTH, {
+      error: `Passwords are at most ${PASSWORD_MAX_LENGTH} characters.`,
     });
+
+export interface PolicyOptions {
+  passwordMinLength: number;
+  siteName: string;
+}
+
+/**
+ * A new password, checked against the policy (length, common passwords, the username, the site
+ * name). Checked even when the username is invalid, so the person sees every problem at once.
+ */
+function withPasswordPolicy<T extends z.ZodType>(
+  schema: T,
+  field: string,
+  usernameOf: (data: Record<string, unknown>) => unknown,
+  options: PolicyOptions,
+) {
+  return schema.superRefine(
+    (data, ctx) => {
+      const values = data as Record<string, unknown>;
+      const password = values[field];
+      if (typeof password !== 'string') return;
+      const name = usernameOf(values);
+      const problem = passwordProblem(password, {
+        minLength: options.passwordMinLength,
+        siteName: options.siteName,
+        username: typeof name === 'string' ? normaliseUsername(name) : '',
+      });
+      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
+    },
+    { when: () => true },
+  );
 }
 
 /** Unknown fields are dropped by zod, so nothing the form did not ask for reaches the database. */
-export function registerForm(options: { passwordMinLength: number }) {
-  return z.object({ username, password: newPassword(options.passwordMinLength) });
+export function registerForm(options: PolicyOptions) {
+  return withPasswordPolicy(
+    z.object({ username, password: text('Choose a password.') }),
+    'password',
+    (data) => data.username,
+    options,
+  );
 }
 
 export const loginForm = z.object({
@@ -39,11 +70,23 @@ export const loginForm = z.object({
     .trim()
     .min(1, { error: 'Enter your username.' })
     .max(64, { error: 'Incorrect username or password.' }),
-  password: text('Enter your password.')
-    .min(1, { error: 'Enter your password.' })
-    .refine((value) => characters(value) <= PASSWORD_MAX_LENGTH, {
-      error: 'Incorrect username or password.',
+  password: existingPassword('Enter your password.'),
+});
+
+export function changePasswordForm(options: PolicyOptions & { username: string }) {
+  return withPasswordPolicy(
+    z.object({
+      current_password: existingPassword('Enter your current password.'),
+      new_password: text('Choose a new password.'),
     }),
+    'new_password',
+    () => options.username,
+    options,
+  );
+}
+
+export const deleteAccountForm = z.object({
+  password: existingPassword('Enter your password to confirm.'),
 });
 
 export type FieldErrors = Record<string, string>;
