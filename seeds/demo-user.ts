@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { hashPassword } from '../src/auth/passwords';
-import { createUser, findCredentials } from '../src/auth/users';
+import { createAccount, findAccountByUsername } from '../src/auth/users';
 import { readConfig } from '../src/config';
 
 /** The demo account the README names. It meets the password rules it would be held to at sign-up. */
@@ -16,8 +16,8 @@ export async function seed(knex: Knex): Promise<void> {
     );
     return;
   }
-  if (await findCredentials(knex, DEMO_USERNAME)) return;
+  if (await findAccountByUsername(knex, DEMO_USERNAME)) return;
   const passwordHash = await hashPassword(DEMO_PASSWORD, config.bcryptCost);
-  await createUser(knex, { username: DEMO_USERNAME, passwordHash });
+  await createAccount(knex, { username: DEMO_USERNAME, passwordHash });
   console.log(`Demo account created: ${DEMO_USERNAME} / ${DEMO_PASSWORD}`);
 }

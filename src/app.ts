@@ -3,9 +3,11 @@ import express, { type Express } from 'express';
 import type { Store } from 'express-session';
 import type { Config } from './config';
 import type { Database } from './db';
+import { createSessionAuth, type SessionAuth } from './auth/session-auth';
 import { errorHandler, notFound } from './errors';
 import type { Logger } from './logger';
 import { paths } from './paths';
+import { accountRoutes } from './routes/account';
 import { authRoutes } from './routes/auth';
 import { dashboardRoutes } from './routes/dashboard';
 import { pageRoutes } from './routes/pages';
@@ -15,23 +17,25 @@ import { sameOriginOnly } from './security/same-origin';
 import { sessionCookieMaxAge } from './session/cookie-max-age';
 import { flashMessage } from './session/flash';
 import { pageHistory } from './session/page-history';
-import { sessionCookie, sessionMiddleware, type SessionCookie } from './session/session-middleware';
+import { sessionCookie, sessionMiddleware } from './session/session-middleware';
 
 export interface AppDependencies {
   config: Config;
   db: Database;
   logger: Logger;
   store: Store;
-  cookie: SessionCookie;
+  auth: SessionAuth;
 }
 
 /**
  * Builds the app. The order of this function is the order every request travels through it.
  * No port is opened here: server.ts listens, and tests hand the app to supertest.
  */
-export function createApp(deps: Omit<AppDependencies, 'cookie'>): Express {
+export function createApp(deps: Omit<AppDependencies, 'auth'>): Express {
   const { config, logger, store } = deps;
-  const all: AppDependencies = { ...deps, cookie: sessionCookie(config) };
+  const cookie = sessionCookie(config);
+  const auth = createSessionAuth({ ...deps, cookie });
+  const all: AppDependencies = { ...deps, auth };
   const app = express();
 
   // A hop count, never `true`: trusting every X-Forwarded-For would let any client pick its IP.
@@ -52,7 +56,7 @@ export function createApp(deps: Omit<AppDependencies, 'cookie'>): Express {
   app.use(cookieParser());
 
   // 4. The session: req.session from the signed cookie and the sessions table.
-  app.use(sessionCookieMaxAge(all.cookie.name));
+  app.use(sessionCookieMaxAge(cookie.name));
   app.use(sessionMiddleware(config, store));
 
   // 5. CSRF: POSTs from other sites are refused, then every POST must carry a valid token.
@@ -61,18 +65,16 @@ export function createApp(deps: Omit<AppDependencies, 'cookie'>): Express {
   app.use(sameOriginOnly);
   app.use(csrf.protect);
 
-  // 6. What every page's layout shows: signed-in state, one-time message, page history.
-  app.use((req, res, next) => {
-    res.locals.signedIn = req.session.userId !== undefined;
-    next();
-  });
+  // 6. Who is signed in: req.user, checked against the database; then what the layout shows.
+  app.use(auth.loadUser);
   app.use(flashMessage);
   app.use(pageHistory(config.historyLength));
 
   // 7. Routes.
   app.use(pageRoutes());
   app.use(authRoutes(all));
-  app.use(dashboardRoutes(all));
+  app.use(dashboardRoutes());
+  app.use(accountRoutes(all));
 
   // 8. Nothing matched; then anything that failed.
   app.use(notFound);

@@ -49,6 +49,7 @@ const environmentSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/, 'SESSION_COOKIE_NAME may use letters, digits, "_", "." and "-"')
     .optional(),
   SESSION_IDLE_MINUTES: integer('SESSION_IDLE_MINUTES', 1, 60 * 24 * 30, 30),
+  SESSION_ABSOLUTE_HOURS: integer('SESSION_ABSOLUTE_HOURS', 1, 24 * 90, 12),
   SESSION_STORE: z.enum(['database', 'memory']).default('database'),
   TRUST_PROXY: integer('TRUST_PROXY', 0, 10, 0),
   BCRYPT_COST: integer('BCRYPT_COST', 4, 15, 10),
@@ -74,6 +75,8 @@ export interface Config {
     readonly publishedSecret: boolean;
     readonly cookieName: string;
     readonly idleMinutes: number;
+    /** A session ends this long after login, however active. */
+    readonly absoluteHours: number;
     readonly store: 'database' | 'memory';
   };
   readonly trustProxy: number;
@@ -154,6 +157,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       publishedSecret,
       cookieName,
       idleMinutes: env.SESSION_IDLE_MINUTES,
+      absoluteHours: env.SESSION_ABSOLUTE_HOURS,
       store: env.SESSION_STORE,
     },
     trustProxy: env.TRUST_PROXY,

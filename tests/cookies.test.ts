@@ -37,7 +37,12 @@ describe('the session cookie in development', () => {
     expect(decodeURIComponent(cookie?.value ?? '')).toMatch(/^s:[\w-]{32}\.[\w+/]+$/);
     const [user] = await t.db('users').where({ username: 'opaque' });
     const row = (await sessionRows(t.db)).find((r) => r.sess.userId === user.id);
-    expect(Object.keys(row?.sess ?? {}).sort()).toEqual(['cookie', 'userId']);
+    expect(Object.keys(row?.sess ?? {}).sort()).toEqual([
+      'authHash',
+      'cookie',
+      'loginAt',
+      'userId',
+    ]);
   });
 
   it('treats a forged or unsigned id as anonymous and creates no row for it', async () => {

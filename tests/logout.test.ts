@@ -17,14 +17,17 @@ async function signedIn(username: string) {
 }
 
 describe('logout', () => {
-  it('deletes the session row and redirects home with 303', async () => {
+  it('deletes the session row, creates no other, and redirects home with 303', async () => {
     const { browser, cookie } = await signedIn('leaver');
+    const before = (await sessionRows(t.db)).length;
     const res = await logOut(browser);
 
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/');
     const sids = (await sessionRows(t.db)).map((row) => row.sid);
     expect(sids).not.toContain(sessionIdOf(cookie.value));
+    expect(sids).toHaveLength(before - 1);
+    expect(browser.cookie('sid')).toBeUndefined();
   });
 
   it('expires the cookie with the attributes it was set with', async () => {

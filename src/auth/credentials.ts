@@ -1,6 +1,6 @@
 import type { Database } from '../db';
 import { hashPassword, verifyPassword } from './passwords';
-import { findCredentials } from './users';
+import { findAccountById, findAccountByUsername, type Account } from './users';
 
 /**
  * A real hash at the configured cost for names that have no account: checking against it costs
@@ -16,18 +16,30 @@ function decoyHash(cost: number): Promise<string> {
   return hash;
 }
 
-/** The id of the account these credentials open, or undefined: callers cannot tell why. */
+/**
+ * The account these credentials open, or undefined. An unknown name and a wrong password cost
+ * the same bcrypt work and give the same answer, so callers cannot tell them apart either.
+ */
 export async function authenticate(
   db: Database,
   credentials: { username: string; password: string },
   cost: number,
-): Promise<number | undefined> {
-  const account = await findCredentials(db, credentials.username);
+): Promise<Account | undefined> {
+  const account = await findAccountByUsername(db, credentials.username);
   if (!account) {
     await verifyPassword(credentials.password, await decoyHash(cost));
     return undefined;
   }
-  return (await verifyPassword(credentials.password, account.passwordHash))
-    ? account.id
-    : undefined;
+  return (await verifyPassword(credentials.password, account.passwordHash)) ? account : undefined;
+}
+
+/** Re-checks the signed-in user's password before a sensitive change (password, deletion). */
+export async function confirmPassword(
+  db: Database,
+  userId: number,
+  password: string,
+): Promise<Account | undefined> {
+  const account = await findAccountById(db, userId);
+  if (!account) return undefined;
+  return (await verifyPassword(password, account.passwordHash)) ? account : undefined;
 }

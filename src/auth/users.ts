@@ -8,9 +8,12 @@ export interface User {
   createdAt: Date;
 }
 
-/** Only the login check sees the hash, and only through this type. */
-export interface UserCredentials {
-  id: number;
+/**
+ * An account with its password hash. Only the auth modules see this type; the hash never reaches
+ * a route, a template or a session.
+ */
+export interface Account {
+  user: User;
   passwordHash: string;
 }
 
@@ -29,56 +32,68 @@ export function normaliseUsername(username: string): string {
   return username.trim().toLowerCase().normalize('NFC');
 }
 
-interface UserRow {
+interface AccountRow {
   id: number;
   username: string;
   created_at: string | Date;
+  password_hash: string;
 }
 
-export async function findUserById(db: Database, id: number): Promise<User | undefined> {
-  const row: UserRow | undefined = await db('users')
-    .select('id', 'username', 'created_at')
-    .where({ id })
-    .first();
-  return row && toUser(row);
+const accountColumns = ['id', 'username', 'created_at', 'password_hash'];
+
+export async function findAccountById(db: Database, id: number): Promise<Account | undefined> {
+  const row: AccountRow | undefined = await db('users').select(accountColumns).where({ id }).first();
+  return row && toAccount(row);
 }
 
-export async function findCredentials(
+export async function findAccountByUsername(
   db: Database,
   username: string,
-): Promise<UserCredentials | undefined> {
-  const row = await db('users')
-    .select('id', 'password_hash')
+): Promise<Account | undefined> {
+  const row: AccountRow | undefined = await db('users')
+    .select(accountColumns)
     .where({ username: normaliseUsername(username) })
     .first();
-  return row && { id: row.id, passwordHash: row.password_hash };
+  return row && toAccount(row);
 }
 
 /** Inserts the account; the UNIQUE index decides a race between two registrations of one name. */
-export async function createUser(
+export async function createAccount(
   db: Database,
   account: { username: string; passwordHash: string },
-): Promise<User> {
+): Promise<Account> {
   try {
     const [inserted] = await db('users')
-      .insert({
-        username: normaliseUsername(account.username),
-        password_hash: account.passwordHash,
-      })
+      .insert({ username: normaliseUsername(account.username), password_hash: account.passwordHash })
       .returning('id');
     // MySQL has no RETURNING: knex hands back the bare insert id instead of a row.
     const id = typeof inserted === 'object' ? inserted.id : inserted;
-    const user = await findUserById(db, id);
-    if (!user) throw new Error(`User ${id} vanished after insert`);
-    return user;
+    const created = await findAccountById(db, id);
+    if (!created) throw new Error(`User ${id} vanished after insert`);
+    return created;
   } catch (error) {
     if (isUniqueViolation(error)) throw new UsernameTakenError();
     throw error;
   }
 }
 
-function toUser(row: UserRow): User {
-  return { id: row.id, username: row.username, createdAt: toDate(row.created_at) };
+export async function updatePasswordHash(
+  db: Database,
+  id: number,
+  passwordHash: string,
+): Promise<void> {
+  await db('users').where({ id }).update({ password_hash: passwordHash, updated_at: db.fn.now() });
+}
+
+export async function deleteAccount(db: Database, id: number): Promise<void> {
+  await db('users').where({ id }).delete();
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    user: { id: row.id, username: row.username, createdAt: toDate(row.created_at) },
+    passwordHash: row.password_hash,
+  };
 }
 
 /** SQLite hands timestamps back as "YYYY-MM-DD HH:MM:SS" text in UTC; other drivers as Dates. */

@@ -1,16 +1,15 @@
 import { Router, type Response } from 'express';
 import { authenticate } from '../auth/credentials';
 import { keptValues, loginForm, parseForm, registerForm, type FieldErrors } from '../auth/forms';
-import { logIn, logOut } from '../auth/login';
 import { hashPassword } from '../auth/passwords';
 import { safeNextPath } from '../auth/safe-redirect';
-import { createUser, UsernameTakenError } from '../auth/users';
+import { createAccount, UsernameTakenError, type Account } from '../auth/users';
 import type { AppDependencies } from '../app';
 import { setFlash } from '../session/flash';
 
 /** Register, log in, log out: parse the form, call the auth module, render or redirect. */
 export function authRoutes(deps: AppDependencies): Router {
-  const { config, db, cookie } = deps;
+  const { config, db, auth } = deps;
   const router = Router();
   const registerSchema = registerForm(config);
 
@@ -38,14 +37,14 @@ export function authRoutes(deps: AppDependencies): Router {
     if (!form.ok) return renderRegister(res, 400, values, form.errors);
 
     const passwordHash = await hashPassword(form.data.password, config.bcryptCost);
-    let userId: number;
+    let account: Account;
     try {
-      userId = (await createUser(db, { username: form.data.username, passwordHash })).id;
+      account = await createAccount(db, { username: form.data.username, passwordHash });
     } catch (error) {
       if (!(error instanceof UsernameTakenError)) throw error;
       return renderRegister(res, 409, values, { username: 'That username is taken.' });
     }
-    await logIn(req, userId);
+    await auth.logIn(req, account);
     setFlash(res, 'registered');
     res.redirect(303, '/dashboard');
   });
@@ -57,21 +56,21 @@ export function authRoutes(deps: AppDependencies): Router {
     const values = { ...keptValues(req.body, ['username']), next: safeNextPath(req.body?.next) };
     if (!form.ok) return renderLogin(res, 400, values, form.errors);
 
-    const userId = await authenticate(db, form.data, config.bcryptCost);
-    if (userId === undefined) {
+    const account = await authenticate(db, form.data, config.bcryptCost);
+    if (!account) {
       // One message for an unknown name and a wrong password: which one it was is exactly what
       // someone guessing accounts wants to learn.
       return renderLogin(res, 401, values, { form: 'Incorrect username or password.' });
     }
-    await logIn(req, userId);
+    await auth.logIn(req, account);
     setFlash(res, 'logged-in');
     res.redirect(303, values.next ?? '/dashboard');
   });
 
   // POST only: a GET could be triggered by any <img src="/logout"> on any site.
   router.post('/logout', async (req, res) => {
-    if (req.session.userId !== undefined) {
-      await logOut(req, res, cookie);
+    if (req.user) {
+      await auth.logOut(req, res);
       setFlash(res, 'logged-out');
     }
     res.redirect(303, '/');

@@ -1,11 +1,10 @@
 import { Router } from 'express';
 import { currentUser, requireLogin } from '../auth/require-login';
-import type { AppDependencies } from '../app';
 
 /** The private area: every route here goes through requireLogin first. */
-export function dashboardRoutes(deps: AppDependencies): Router {
+export function dashboardRoutes(): Router {
   const router = Router();
-  router.get('/dashboard', requireLogin(deps), (req, res) => {
+  router.get('/dashboard', requireLogin, (req, res) => {
     res.render('dashboard', { title: 'Dashboard', user: currentUser(req) });
   });
   return router;

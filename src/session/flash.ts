@@ -11,6 +11,8 @@ const MESSAGES = {
   registered: 'Welcome! Your account is ready and you are signed in.',
   'logged-in': 'You are signed in.',
   'logged-out': 'You have been signed out.',
+  'password-changed': 'Your password has been changed. Every other session has been signed out.',
+  'account-deleted': 'Your account has been deleted.',
 } as const;
 
 export type FlashMessage = keyof typeof MESSAGES;

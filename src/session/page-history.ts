@@ -13,8 +13,10 @@ import type { RequestHandler } from 'express';
  */
 export function pageHistory(limit: number): RequestHandler {
   return (req, res, next) => {
-    res.locals.history = req.session.history ?? [];
-    if (req.method !== 'GET' || req.session.userId === undefined || limit === 0) {
+    // No req.session at all when logOut() ended it earlier in this request.
+    const session = req.session as typeof req.session | undefined;
+    res.locals.history = session?.history ?? [];
+    if (req.method !== 'GET' || session?.userId === undefined || limit === 0) {
       next();
       return;
     }

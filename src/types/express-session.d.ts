@@ -6,6 +6,10 @@ declare module 'express-session' {
   interface SessionData {
     /** Set by logIn() after the session id has been regenerated. */
     userId: number;
+    /** When logIn() ran (ms since the epoch), for the absolute timeout. */
+    loginAt: number;
+    /** Derived from the password hash at login; a password change makes it stale. */
+    authHash: string;
     /** Paths of the pages this signed-in session viewed, newest first, capped (pageHistory). */
     history: string[];
   }

@@ -9,6 +9,7 @@ import { createDatabase, type Database } from '../../src/db';
 import { createLogger } from '../../src/logger';
 import { createSessionStore, stopSessionStore } from '../../src/session/store';
 import type { Browser } from './browser';
+import { sessionIdOf } from './cookies';
 
 export interface TestApp {
   app: Express;
@@ -106,4 +107,28 @@ export interface SessionRow {
 export async function sessionRows(db: Database): Promise<SessionRow[]> {
   const rows: { sid: string; sess: string; expired: string }[] = await db('sessions').select();
   return rows.map((row) => ({ ...row, sess: JSON.parse(row.sess) }));
+}
+
+/** The row behind a browser's session cookie. */
+export async function sessionRowOf(
+  db: Database,
+  cookieValue: string | undefined,
+): Promise<SessionRow | undefined> {
+  if (!cookieValue) return undefined;
+  const sid = sessionIdOf(cookieValue);
+  return (await sessionRows(db)).find((row) => row.sid === sid);
+}
+
+/** Rewrites a session row's data in place, as time passing would. */
+export async function editSessionRow(
+  db: Database,
+  cookieValue: string | undefined,
+  edit: (sess: SessionRow['sess']) => void,
+): Promise<void> {
+  const row = await sessionRowOf(db, cookieValue);
+  if (!row) throw new Error('no session row for that cookie');
+  edit(row.sess);
+  await db('sessions')
+    .where({ sid: row.sid })
+    .update({ sess: JSON.stringify(row.sess) });
 }

@@ -1,0 +1,110 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import type { Config } from '../config';
+import type { Database } from '../db';
+import type { Logger } from '../logger';
+import type { SessionCookie } from '../session/session-middleware';
+import { findAccountById, type Account } from './users';
+
+/**
+ * The session side of authentication, in one place: logIn(), logOut() and loadUser. Routes call
+ * these and never touch the session's auth fields themselves.
+ */
+export interface SessionAuth {
+  logIn(req: Request, account: Account): Promise<void>;
+  logOut(req: Request, res: Response): Promise<void>;
+  /** Middleware: `req.user` for a valid signed-in session; ends any session that is not. */
+  loadUser: RequestHandler;
+}
+
+export function createSessionAuth(deps: {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  cookie: SessionCookie;
+}): SessionAuth {
+  const { config, db, logger, cookie } = deps;
+  const secrets = config.session.secrets;
+  const absoluteMs = config.session.absoluteHours * 3_600_000;
+
+  /**
+   * A value derived from the password hash (Django's "session auth hash"). It changes when the
+   * password does, so every session made with the old password stops matching. Keyed with the
+   * session secret, so a leaked sessions table says nothing about the hashes.
+   */
+  const credentialStamp = (passwordHash: string, secret = secrets[0] ?? '') =>
+    createHmac('sha256', secret).update(`session-credentials:${passwordHash}`).digest('base64url');
+
+  /** Which secret the stamp was made with (0 = the current one), or -1 if none. */
+  const stampSecretIndex = (stamp: string | undefined, passwordHash: string) =>
+    stamp === undefined
+      ? -1
+      : secrets.findIndex((secret) => {
+          const expected = Buffer.from(credentialStamp(passwordHash, secret));
+          const actual = Buffer.from(stamp);
+          return actual.length === expected.length && timingSafeEqual(actual, expected);
+        });
+
+  async function logIn(req: Request, account: Account): Promise<void> {
+    // A new id first: an id that existed before login (planted by an attacker, or another user's
+    // on a shared computer) must not become a signed-in one. regenerate() also deletes the old
+    // row, so nothing of a previous session carries over.
+    await promisify((done) => req.session.regenerate(done));
+    req.session.userId = account.user.id;
+    req.session.loginAt = Date.now();
+    req.session.authHash = credentialStamp(account.passwordHash);
+    // Saved before the redirect goes out, or the browser could ask for the next page first and
+    // arrive with a cookie whose row does not exist yet.
+    await promisify((done) => req.session.save(done));
+  }
+
+  async function logOut(req: Request, res: Response): Promise<void> {
+    // Deletes the row, so the old cookie is worthless even if someone kept a copy. The rest of
+    // this request has no req.session at all (regenerate() would save a new, empty row).
+    await promisify((done) => req.session.destroy(done));
+    // Cleared with the attributes it was set with, or the browser would keep it.
+    res.clearCookie(cookie.name, cookie.attributes);
+  }
+
+  const loadUser: RequestHandler = async (req, res, next) => {
+    const { userId, authHash, loginAt = 0 } = req.session;
+    res.locals.signedIn = false;
+    if (userId === undefined) {
+      next();
+      return;
+    }
+    const account = await findAccountById(db, userId);
+    const secretIndex = account ? stampSecretIndex(authHash, account.passwordHash) : -1;
+    const endReason = !account
+      ? 'account deleted'
+      : secretIndex === -1
+        ? 'password changed'
+        : // The absolute limit: even a session in constant use ends this long after login.
+          Date.now() - loginAt > absoluteMs
+          ? 'absolute timeout'
+          : undefined;
+    if (!account || endReason) {
+      logger.info({ userId, reason: endReason }, 'session ended');
+      await logOut(req, res);
+      next();
+      return;
+    }
+    // Stamped with a secret that is being rotated out: re-stamp with the current one (saved with
+    // the session), so the session survives when the old secret is finally removed.
+    if (secretIndex > 0) req.session.authHash = credentialStamp(account.passwordHash);
+
+    req.user = account.user;
+    res.locals.user = account.user;
+    res.locals.signedIn = true;
+    // Every page shows a signed-in user's name and history: none of it may be cached, or the
+    // Back button after logout would show it again.
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+
+  return { logIn, logOut, loadUser };
+}
+
+function promisify(run: (done: (error?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => run((error) => (error ? reject(error) : resolve())));
+}

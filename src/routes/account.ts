@@ -1,0 +1,58 @@
+import { Router, type Response } from 'express';
+import { confirmPassword } from '../auth/credentials';
+import { changePasswordForm, deleteAccountForm, parseForm, type FieldErrors } from '../auth/forms';
+import { hashPassword } from '../auth/passwords';
+import { currentUser, requireLogin } from '../auth/require-login';
+import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
+import type { AppDependencies } from '../app';
+import { setFlash } from '../session/flash';
+
+/** The account page: change the password, delete the account. Both ask for the password again. */
+export function accountRoutes(deps: AppDependencies): Router {
+  const { config, db, auth } = deps;
+  const router = Router();
+  router.use('/account', requireLogin);
+
+  const renderAccount = (res: Response, user: User, status = 200, errors: FieldErrors = {}) => {
+    const { passwordMinLength } = config;
+    res.status(status).render('account', { title: 'Your account', user, errors, passwordMinLength });
+  };
+
+  router.get('/account', (req, res) => renderAccount(res, currentUser(req)));
+
+  router.post('/account/password', async (req, res) => {
+    const user = currentUser(req);
+    const schema = changePasswordForm({ ...config, username: user.username });
+    const form = parseForm(schema, req.body);
+    if (!form.ok) return renderAccount(res, user, 400, form.errors);
+
+    // Asking for the current password means a session left open on a shared computer is not
+    // enough to lock its owner out.
+    if (!(await confirmPassword(db, user.id, form.data.current_password))) {
+      return renderAccount(res, user, 400, { current_password: 'Incorrect password.' });
+    }
+    const passwordHash = await hashPassword(form.data.new_password, config.bcryptCost);
+    await updatePasswordHash(db, user.id, passwordHash);
+    // This session continues under a new id with the new credentials; every other session of
+    // this user still carries the old credential stamp and ends at its next request.
+    await auth.logIn(req, { user, passwordHash });
+    setFlash(res, 'password-changed');
+    res.redirect(303, '/account');
+  });
+
+  router.post('/account/delete', async (req, res) => {
+    const user = currentUser(req);
+    const form = parseForm(deleteAccountForm, req.body);
+    if (!form.ok) return renderAccount(res, user, 400, form.errors);
+    if (!(await confirmPassword(db, user.id, form.data.password))) {
+      return renderAccount(res, user, 400, { password: 'Incorrect password.' });
+    }
+    await deleteAccount(db, user.id);
+    // Other sessions of this user find no account at their next request and end there.
+    await auth.logOut(req, res);
+    setFlash(res, 'account-deleted');
+    res.redirect(303, '/');
+  });
+
+  return router;
+}
