@@ -42,7 +42,10 @@ interface AccountRow {
 const accountColumns = ['id', 'username', 'created_at', 'password_hash'];
 
 export async function findAccountById(db: Database, id: number): Promise<Account | undefined> {
-  const row: AccountRow | undefined = await db('users').select(accountColumns).where({ id }).first();
+  const row: AccountRow | undefined = await db('users')
+    .select(accountColumns)
+    .where({ id })
+    .first();
   return row && toAccount(row);
 }
 
@@ -64,7 +67,10 @@ export async function createAccount(
 ): Promise<Account> {
   try {
     const [inserted] = await db('users')
-      .insert({ username: normaliseUsername(account.username), password_hash: account.passwordHash })
+      .insert({
+        username: normaliseUsername(account.username),
+        password_hash: account.passwordHash,
+      })
       .returning('id');
     // MySQL has no RETURNING: knex hands back the bare insert id instead of a row.
     const id = typeof inserted === 'object' ? inserted.id : inserted;

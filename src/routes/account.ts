@@ -15,7 +15,9 @@ export function accountRoutes(deps: AppDependencies): Router {
 
   const renderAccount = (res: Response, user: User, status = 200, errors: FieldErrors = {}) => {
     const { passwordMinLength } = config;
-    res.status(status).render('account', { title: 'Your account', user, errors, passwordMinLength });
+    res
+      .status(status)
+      .render('account', { title: 'Your account', user, errors, passwordMinLength });
   };
 
   router.get('/account', (req, res) => renderAccount(res, currentUser(req)));
