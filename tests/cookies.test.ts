@@ -114,9 +114,12 @@ describe('secret rotation', () => {
     const old = await createTestApp({ SESSION_SECRETS: SECRET_A });
     const rotated = await createTestApp(
       { SESSION_SECRETS: `${SECRET_B},${SECRET_A}` },
-      old.databaseUrl,
+      { databaseUrl: old.databaseUrl },
     );
-    const retired = await createTestApp({ SESSION_SECRETS: SECRET_B }, old.databaseUrl);
+    const retired = await createTestApp(
+      { SESSION_SECRETS: SECRET_B },
+      { databaseUrl: old.databaseUrl },
+    );
     try {
       const cookie = setCookie(await register(new Browser(old.app), 'rotator'), 'sid');
       const header = `sid=${cookie?.value}`;

@@ -20,7 +20,7 @@ describe('sessions in the database', () => {
     await request(first.app).get('/about').set('Cookie', `sid=${cookie.value}`).expect(200);
 
     // What the seed tutorials ask: "what if the server shuts down?" A second process, same file.
-    second = await createTestApp({}, first.databaseUrl);
+    second = await createTestApp({}, { databaseUrl: first.databaseUrl });
     const res = await request(second.app).get('/dashboard').set('Cookie', `sid=${cookie.value}`);
 
     expect(res.status).toBe(200);
@@ -29,8 +29,14 @@ describe('sessions in the database', () => {
   });
 
   it('are lost on restart with SESSION_STORE=memory, the tutorials’ starting point', async () => {
-    const memory = await createTestApp({ SESSION_STORE: 'memory' }, first.databaseUrl);
-    const restarted = await createTestApp({ SESSION_STORE: 'memory' }, first.databaseUrl);
+    const memory = await createTestApp(
+      { SESSION_STORE: 'memory' },
+      { databaseUrl: first.databaseUrl },
+    );
+    const restarted = await createTestApp(
+      { SESSION_STORE: 'memory' },
+      { databaseUrl: first.databaseUrl },
+    );
     try {
       const cookie = setCookie(await register(new Browser(memory.app), 'forgotten'), 'sid');
       if (!cookie) throw new Error('register set no session cookie');

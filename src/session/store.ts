@@ -1,5 +1,6 @@
 import session, { type Store } from 'express-session';
 import { ConnectSessionKnexStore } from 'connect-session-knex';
+import { KnexSessionStore } from './knex-store';
 import type { Config } from '../config';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
@@ -22,7 +23,7 @@ export function createSessionStore(config: Config, db: Database, logger: Logger)
     }
     return new session.MemoryStore();
   }
-  return new ConnectSessionKnexStore({
+  return new KnexSessionStore({
     // Our own knex instance: without it the store quietly opens a separate sqlite3 database.
     knex: db,
     tableName: SESSIONS_TABLE,

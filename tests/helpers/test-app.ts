@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
+import type { Store } from 'express-session';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
@@ -29,13 +30,17 @@ export async function createTestDatabaseUrl(): Promise<string> {
   return databaseUrl;
 }
 
-/**
- * The real app on a real SQLite file. `env` overrides the test defaults; pass a databaseUrl to
- * start a second instance on the same file.
- */
+export interface TestAppOptions {
+  /** Start another instance on this database instead of a fresh one. */
+  databaseUrl?: string;
+  /** Sees the session store before the app uses it (to observe or pace its calls). */
+  onStore?: (store: Store) => void;
+}
+
+/** The real app on a real SQLite file. `env` overrides the test defaults. */
 export async function createTestApp(
   env: Record<string, string> = {},
-  databaseUrl?: string,
+  { databaseUrl, onStore }: TestAppOptions = {},
 ): Promise<TestApp> {
   const url = databaseUrl ?? (await createTestDatabaseUrl());
   const config = loadConfig({
@@ -48,6 +53,7 @@ export async function createTestApp(
   const db = createDatabase(config);
   const logger = createLogger(config);
   const store = createSessionStore(config, db, logger);
+  onStore?.(store);
   const app = createApp({ config, db, logger, store });
   return {
     app,
