@@ -4,6 +4,7 @@ import type { Store } from 'express-session';
 import type { Config } from './config';
 import type { Database } from './db';
 import { createSessionAuth, type SessionAuth } from './auth/session-auth';
+import { createThrottle, type Throttle } from './auth/throttle';
 import { errorHandler, notFound } from './errors';
 import type { Logger } from './logger';
 import { paths } from './paths';
@@ -25,17 +26,19 @@ export interface AppDependencies {
   logger: Logger;
   store: Store;
   auth: SessionAuth;
+  throttle: Throttle;
 }
 
 /**
  * Builds the app. The order of this function is the order every request travels through it.
  * No port is opened here: server.ts listens, and tests hand the app to supertest.
  */
-export function createApp(deps: Omit<AppDependencies, 'auth'>): Express {
-  const { config, logger, store } = deps;
+export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Express {
+  const { config, db, logger, store } = deps;
   const cookie = sessionCookie(config);
   const auth = createSessionAuth({ ...deps, cookie });
-  const all: AppDependencies = { ...deps, auth };
+  const throttle = createThrottle(config, db, logger);
+  const all: AppDependencies = { ...deps, auth, throttle };
   const app = express();
 
   // A hop count, never `true`: trusting every X-Forwarded-For would let any client pick its IP.

@@ -55,6 +55,10 @@ const environmentSchema = z.object({
   BCRYPT_COST: integer('BCRYPT_COST', 4, 15, 10),
   PASSWORD_MIN_LENGTH: integer('PASSWORD_MIN_LENGTH', 8, 64, 15),
   HISTORY_LENGTH: integer('HISTORY_LENGTH', 0, 50, 10),
+  THROTTLE_WINDOW_MINUTES: integer('THROTTLE_WINDOW_MINUTES', 1, 24 * 60, 15),
+  LOGIN_FAILURES_PER_ACCOUNT: integer('LOGIN_FAILURES_PER_ACCOUNT', 1, 1000, 10),
+  LOGIN_FAILURES_PER_IP: integer('LOGIN_FAILURES_PER_IP', 1, 100_000, 100),
+  REGISTRATIONS_PER_IP: integer('REGISTRATIONS_PER_IP', 1, 100_000, 10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 });
 
@@ -83,6 +87,12 @@ export interface Config {
   readonly bcryptCost: number;
   readonly passwordMinLength: number;
   readonly historyLength: number;
+  readonly throttle: {
+    readonly windowMinutes: number;
+    readonly loginFailuresPerAccount: number;
+    readonly loginFailuresPerIp: number;
+    readonly registrationsPerIp: number;
+  };
   readonly logLevel: string;
 }
 
@@ -164,6 +174,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     bcryptCost: env.BCRYPT_COST,
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
     historyLength: env.HISTORY_LENGTH,
+    throttle: {
+      windowMinutes: env.THROTTLE_WINDOW_MINUTES,
+      loginFailuresPerAccount: env.LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailuresPerIp: env.LOGIN_FAILURES_PER_IP,
+      registrationsPerIp: env.REGISTRATIONS_PER_IP,
+    },
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
   });
 }

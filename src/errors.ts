@@ -7,6 +7,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code?: string,
+    /** For 429 and 503: when to try again, sent as Retry-After. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(code ?? `HTTP ${status}`);
     this.name = 'HttpError';
@@ -35,6 +37,10 @@ const CLIENT_ERRORS: Record<number, ErrorPage> = {
   415: {
     title: 'Request refused',
     message: 'That request was sent in a format this site does not accept.',
+  },
+  429: {
+    title: 'Too many attempts',
+    message: 'There have been too many attempts. Please wait a few minutes and try again.',
   },
 };
 
@@ -77,6 +83,9 @@ export function errorHandler(config: Config, logger: Logger): ErrorRequestHandle
           ? FORM_REFUSED
           : (CLIENT_ERRORS[status] ?? BAD_REQUEST);
     res.status(status);
+    if (error instanceof HttpError && error.retryAfterSeconds !== undefined) {
+      res.set('Retry-After', String(error.retryAfterSeconds));
+    }
     if (req.accepts(['html', 'json']) === 'json') {
       res.json({ error: page.message });
       return;

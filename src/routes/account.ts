@@ -1,15 +1,29 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { confirmPassword } from '../auth/credentials';
 import { changePasswordForm, deleteAccountForm, parseForm, type FieldErrors } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
 import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
 import type { AppDependencies } from '../app';
+import { HttpError } from '../errors';
+import { clientIp } from './auth';
 import { setFlash } from '../session/flash';
 
 /** The account page: change the password, delete the account. Both ask for the password again. */
 export function accountRoutes(deps: AppDependencies): Router {
-  const { config, db, auth } = deps;
+  const { config, db, auth, throttle } = deps;
+
+  /**
+   * The password check of this page, throttled like a login: a stolen session must not become a
+   * way to guess the password without limit.
+   */
+  const passwordConfirmed = async (req: Request, user: User, password: string) => {
+    const wait = await throttle.loginWait(user.username, clientIp(req));
+    if (wait > 0) throw new HttpError(429, 'ETHROTTLED', wait);
+    if (await confirmPassword(db, user.id, password)) return true;
+    await throttle.loginFailed(user.username, clientIp(req));
+    return false;
+  };
   const router = Router();
   router.use('/account', requireLogin);
 
@@ -30,7 +44,7 @@ export function accountRoutes(deps: AppDependencies): Router {
 
     // Asking for the current password means a session left open on a shared computer is not
     // enough to lock its owner out.
-    if (!(await confirmPassword(db, user.id, form.data.current_password))) {
+    if (!(await passwordConfirmed(req, user, form.data.current_password))) {
       return renderAccount(res, user, 400, { current_password: 'Incorrect password.' });
     }
     const passwordHash = await hashPassword(form.data.new_password, config.bcryptCost);
@@ -46,7 +60,7 @@ export function accountRoutes(deps: AppDependencies): Router {
     const user = currentUser(req);
     const form = parseForm(deleteAccountForm, req.body);
     if (!form.ok) return renderAccount(res, user, 400, form.errors);
-    if (!(await confirmPassword(db, user.id, form.data.password))) {
+    if (!(await passwordConfirmed(req, user, form.data.password))) {
       return renderAccount(res, user, 400, { password: 'Incorrect password.' });
     }
     await deleteAccount(db, user.id);

@@ -1,15 +1,16 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { authenticate } from '../auth/credentials';
 import { keptValues, loginForm, parseForm, registerForm, type FieldErrors } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { safeNextPath } from '../auth/safe-redirect';
 import { createAccount, UsernameTakenError, type Account } from '../auth/users';
 import type { AppDependencies } from '../app';
+import { HttpError } from '../errors';
 import { setFlash } from '../session/flash';
 
 /** Register, log in, log out: parse the form, call the auth module, render or redirect. */
 export function authRoutes(deps: AppDependencies): Router {
-  const { config, db, auth } = deps;
+  const { config, db, auth, throttle, logger } = deps;
   const router = Router();
   const registerSchema = registerForm(config);
 
@@ -35,6 +36,8 @@ export function authRoutes(deps: AppDependencies): Router {
     const form = parseForm(registerSchema, req.body);
     const values = keptValues(req.body, ['username']);
     if (!form.ok) return renderRegister(res, 400, values, form.errors);
+    const wait = await throttle.registration(clientIp(req));
+    if (wait > 0) throw new HttpError(429, 'ETHROTTLED', wait);
 
     const passwordHash = await hashPassword(form.data.password, config.bcryptCost);
     let account: Account;
@@ -55,13 +58,22 @@ export function authRoutes(deps: AppDependencies): Router {
     const form = parseForm(loginForm, req.body);
     const values = { ...keptValues(req.body, ['username']), next: safeNextPath(req.body?.next) };
     if (!form.ok) return renderLogin(res, 400, values, form.errors);
+    const { username, password } = form.data;
 
-    const account = await authenticate(db, form.data, config.bcryptCost);
+    // Checked before any password work: past the limit, guessing costs the attacker nothing
+    // more but costs us no bcrypt time either.
+    const wait = await throttle.loginWait(username, clientIp(req));
+    if (wait > 0) throw new HttpError(429, 'ETHROTTLED', wait);
+
+    const account = await authenticate(db, { username, password }, config.bcryptCost);
     if (!account) {
+      await throttle.loginFailed(username, clientIp(req));
+      logger.warn({ event: 'login_failed', ip: clientIp(req) }, 'login failed');
       // One message for an unknown name and a wrong password: which one it was is exactly what
       // someone guessing accounts wants to learn.
       return renderLogin(res, 401, values, { form: 'Incorrect username or password.' });
     }
+    await throttle.loginSucceeded(username);
     await auth.logIn(req, account);
     setFlash(res, 'logged-in');
     res.redirect(303, values.next ?? '/dashboard');
@@ -86,4 +98,9 @@ function renderLogin(
   errors: FieldErrors = {},
 ) {
   res.status(status).render('login', { title: 'Log in', values, errors });
+}
+
+/** The client's address as Express sees it through TRUST_PROXY hops. */
+export function clientIp(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }

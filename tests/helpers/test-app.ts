@@ -47,6 +47,9 @@ export async function createTestApp(
     NODE_ENV: 'test',
     BCRYPT_COST: '4',
     LOG_LEVEL: 'silent',
+    // Every test client is 127.0.0.1: per-IP limits are raised here and tested on their own.
+    REGISTRATIONS_PER_IP: '10000',
+    LOGIN_FAILURES_PER_IP: '10000',
     DATABASE_URL: url,
     ...env,
   });
