@@ -8,6 +8,7 @@ import { createThrottle, type Throttle } from './auth/throttle';
 import { errorHandler, notFound } from './errors';
 import type { Logger } from './logger';
 import { paths } from './paths';
+import { requestLogger } from './request-logger';
 import { accountRoutes } from './routes/account';
 import { authRoutes } from './routes/auth';
 import { dashboardRoutes } from './routes/dashboard';
@@ -48,7 +49,9 @@ export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Exp
   app.disable('x-powered-by');
   app.locals.siteName = config.siteName;
 
-  // 1. Security headers first, so every response carries them: pages, assets, errors.
+  // 1. A request id and one log line per request, then security headers, so every response
+  //    carries both: pages, assets, errors.
+  app.use(requestLogger(logger));
   app.use(securityHeaders(config));
 
   // 2. Static files, before the session: a stylesheet needs no session lookup.
@@ -81,7 +84,7 @@ export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Exp
 
   // 8. Nothing matched; then anything that failed.
   app.use(notFound);
-  app.use(errorHandler(config, logger));
+  app.use(errorHandler(config));
 
   return app;
 }

@@ -1,6 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Config } from './config';
-import type { Logger } from './logger';
 
 /** An error that carries the HTTP status to answer with (and optionally a reason code). */
 export class HttpError extends Error {
@@ -66,7 +65,7 @@ export const notFound: RequestHandler = (_req, _res, next) => {
  * pages) keep their 4xx status; anything else is a 500 whose details go to the log, never to the
  * page in production: a stack trace or SQL shows an attacker how the site is built.
  */
-export function errorHandler(config: Config, logger: Logger): ErrorRequestHandler {
+export function errorHandler(config: Config): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) {
       next(error);
@@ -74,7 +73,8 @@ export function errorHandler(config: Config, logger: Logger): ErrorRequestHandle
     }
     const declared = Number(error?.status ?? error?.statusCode);
     const status = declared >= 400 && declared < 500 ? declared : 500;
-    if (status === 500) logger.error({ err: error }, 'request failed');
+    // Logged once, on the request's own log line (request-logger.ts), with the SQL scrubbed.
+    if (status === 500) res.err = error instanceof Error ? error : new Error(String(error));
 
     const page =
       status === 500

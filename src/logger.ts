@@ -1,9 +1,70 @@
-import pino, { type Logger } from 'pino';
+import { createHash } from 'node:crypto';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
 
 export type { Logger };
 
-/** JSON lines on stdout: what log collectors read, and what a test can capture. */
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel });
+/**
+ * SQL in database errors carries its bound values: session ids, password hashes, usernames. Every
+ * quoted literal is blanked before an error is logged.
+ */
+function scrubSql(text: string | undefined): string | undefined {
+  return text?.replace(/'(?:[^']|'')*'/g, "'…'");
+}
+
+/** A serialized error (type, message, stack, code) minus any literal values a query carried. */
+export function scrubError<T extends { message?: string; stack?: string }>(serialized: T): T {
+  return {
+    ...serialized,
+    message: scrubSql(serialized.message),
+    stack: scrubSql(serialized.stack),
+  };
+}
+
+function serializeError(error: unknown) {
+  return scrubError(pino.stdSerializers.err(error as Error));
+}
+
+/**
+ * JSON lines on stdout: what log collectors read, and what a test can capture. Request logs carry
+ * no headers or bodies at all (see request-logger.ts), so cookies, session ids, CSRF tokens and
+ * passwords have no way in; the paths below are a second line for anything logged by hand.
+ */
+export function createLogger(
+  config: Pick<Config, 'logLevel'>,
+  destination?: DestinationStream,
+): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      serializers: { err: serializeError },
+      redact: {
+        paths: [
+          'password',
+          '*.password',
+          'cookie',
+          '*.cookie',
+          '*.headers.cookie',
+          '*.headers["set-cookie"]',
+          '_csrf',
+          '*._csrf',
+          'sid',
+          '*.sid',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+}
+
+/**
+ * A stable, non-reversible tag for a username, so failed logins against one account can be
+ * correlated without writing down what was typed (people type passwords into username fields).
+ */
+export function usernameTag(username: string): string {
+  return createHash('sha256')
+    .update(username.normalize('NFC').toLowerCase())
+    .digest('hex')
+    .slice(0, 12);
 }

@@ -2,7 +2,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config';
 import type { Database } from '../db';
-import type { Logger } from '../logger';
 import type { SessionCookie } from '../session/session-middleware';
 import { findAccountById, type Account } from './users';
 
@@ -20,10 +19,9 @@ export interface SessionAuth {
 export function createSessionAuth(deps: {
   config: Config;
   db: Database;
-  logger: Logger;
   cookie: SessionCookie;
 }): SessionAuth {
-  const { config, db, logger, cookie } = deps;
+  const { config, db, cookie } = deps;
   const secrets = config.session.secrets;
   const absoluteMs = config.session.absoluteHours * 3_600_000;
 
@@ -84,7 +82,7 @@ export function createSessionAuth(deps: {
           ? 'absolute timeout'
           : undefined;
     if (!account || endReason) {
-      logger.info({ userId, reason: endReason }, 'session ended');
+      req.log.info({ userId, reason: endReason }, 'session ended');
       await logOut(req, res);
       next();
       return;

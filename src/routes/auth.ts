@@ -6,11 +6,12 @@ import { safeNextPath } from '../auth/safe-redirect';
 import { createAccount, UsernameTakenError, type Account } from '../auth/users';
 import type { AppDependencies } from '../app';
 import { HttpError } from '../errors';
+import { usernameTag } from '../logger';
 import { setFlash } from '../session/flash';
 
 /** Register, log in, log out: parse the form, call the auth module, render or redirect. */
 export function authRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, throttle, logger } = deps;
+  const { config, db, auth, throttle } = deps;
   const router = Router();
   const registerSchema = registerForm(config);
 
@@ -68,7 +69,10 @@ export function authRoutes(deps: AppDependencies): Router {
     const account = await authenticate(db, { username, password }, config.bcryptCost);
     if (!account) {
       await throttle.loginFailed(username, clientIp(req));
-      logger.warn({ event: 'login_failed', ip: clientIp(req) }, 'login failed');
+      req.log.warn(
+        { event: 'login_failed', account: usernameTag(username), ip: clientIp(req) },
+        'login failed',
+      );
       // One message for an unknown name and a wrong password: which one it was is exactly what
       // someone guessing accounts wants to learn.
       return renderLogin(res, 401, values, { form: 'Incorrect username or password.' });

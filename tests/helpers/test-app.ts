@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Store } from 'express-session';
+import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
@@ -35,12 +36,14 @@ export interface TestAppOptions {
   databaseUrl?: string;
   /** Sees the session store before the app uses it (to observe or pace its calls). */
   onStore?: (store: Store) => void;
+  /** Where the app's log lines go (with LOG_LEVEL set in env); silent by default. */
+  logStream?: DestinationStream;
 }
 
 /** The real app on a real SQLite file. `env` overrides the test defaults. */
 export async function createTestApp(
   env: Record<string, string> = {},
-  { databaseUrl, onStore }: TestAppOptions = {},
+  { databaseUrl, onStore, logStream }: TestAppOptions = {},
 ): Promise<TestApp> {
   const url = databaseUrl ?? (await createTestDatabaseUrl());
   const config = loadConfig({
@@ -54,7 +57,7 @@ export async function createTestApp(
     ...env,
   });
   const db = createDatabase(config);
-  const logger = createLogger(config);
+  const logger = createLogger(config, logStream);
   const store = createSessionStore(config, db, logger);
   onStore?.(store);
   const app = createApp({ config, db, logger, store });

@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import { scrubError, type Logger } from './logger';
+
+/**
+ * One structured line per request, with an id that is also sent back as X-Request-Id so a person
+ * reporting a problem can quote it. Only the method, path (no query string: it can carry tokens),
+ * status and timing are logged: no headers, so no cookies or session ids. A failed request's
+ * error (handed over as `res.err` by the error handler) is logged on that same line.
+ */
+export function requestLogger(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (_req: IncomingMessage, res: ServerResponse) => {
+      const id = randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        path: req.url.split('?')[0],
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      // Receives the standard serialization (pino-http wraps serializers).
+      err: scrubError,
+    },
+  });
+}
