@@ -55,6 +55,9 @@ const environmentSchema = z.object({
   BCRYPT_COST: integer('BCRYPT_COST', 4, 15, 10),
   PASSWORD_MIN_LENGTH: integer('PASSWORD_MIN_LENGTH', 8, 64, 15),
   HISTORY_LENGTH: integer('HISTORY_LENGTH', 0, 50, 10),
+  HISTORY_FOR_ANONYMOUS: z.enum(['true', 'false'], {
+    error: 'HISTORY_FOR_ANONYMOUS must be true or false',
+  }).default('false'),
   THROTTLE_WINDOW_MINUTES: integer('THROTTLE_WINDOW_MINUTES', 1, 24 * 60, 15),
   LOGIN_FAILURES_PER_ACCOUNT: integer('LOGIN_FAILURES_PER_ACCOUNT', 1, 1000, 10),
   LOGIN_FAILURES_PER_IP: integer('LOGIN_FAILURES_PER_IP', 1, 100_000, 100),
@@ -87,6 +90,8 @@ export interface Config {
   readonly bcryptCost: number;
   readonly passwordMinLength: number;
   readonly historyLength: number;
+  /** Record anonymous visitors' history too: costs a session row per visitor. */
+  readonly historyForAnonymous: boolean;
   readonly throttle: {
     readonly windowMinutes: number;
     readonly loginFailuresPerAccount: number;
@@ -174,6 +179,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     bcryptCost: env.BCRYPT_COST,
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
     historyLength: env.HISTORY_LENGTH,
+    historyForAnonymous: env.HISTORY_FOR_ANONYMOUS === 'true',
     throttle: {
       windowMinutes: env.THROTTLE_WINDOW_MINUTES,
       loginFailuresPerAccount: env.LOGIN_FAILURES_PER_ACCOUNT,

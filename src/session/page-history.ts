@@ -8,15 +8,23 @@ import type { RequestHandler } from 'express';
  * not redirects, errors or form posts. Only the path is kept: a query string can carry a search
  * term or a token that has no business in the sessions table.
  *
- * Anonymous visitors are not recorded: that would need a session row for every visitor, which
+ * Anonymous visitors are not recorded unless `forAnonymous` is set: recording them needs a
+ * session row and a cookie for every visitor, every bot included, which
  * `saveUninitialized: false` exists to avoid.
  */
-export function pageHistory(limit: number): RequestHandler {
+export function pageHistory({
+  limit,
+  forAnonymous,
+}: {
+  limit: number;
+  forAnonymous: boolean;
+}): RequestHandler {
   return (req, res, next) => {
     // No req.session at all when logOut() ended it earlier in this request.
     const session = req.session as typeof req.session | undefined;
     res.locals.history = session?.history ?? [];
-    if (req.method !== 'GET' || session?.userId === undefined || limit === 0) {
+    const recorded = session?.userId !== undefined || (forAnonymous && session !== undefined);
+    if (req.method !== 'GET' || !recorded || limit === 0) {
       next();
       return;
     }
