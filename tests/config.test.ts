@@ -136,7 +136,7 @@ describe('configuration', () => {
       () => loadConfig({ SESSION_IDLE_MINUTES: '0' }),
       /^SESSION_IDLE_MINUTES must be between 1 and/,
     ],
-  ])('refuses %s, naming the variable', (_case, load, message) => {
+  ])('SECURITY 9: refuses %s, naming the variable', (_case, load, message) => {
     expect(problemsOf(load)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
   });
 
@@ -144,7 +144,7 @@ describe('configuration', () => {
     expect(problemsOf(() => loadConfig({ PORT: 'x', HISTORY_LENGTH: '-1' }))).toHaveLength(2);
   });
 
-  it('stops the server before it listens, with the reason on stderr', () => {
+  it('SECURITY 9: stops the server before it listens, with the reason on stderr', () => {
     const root = path.resolve(__dirname, '..');
     const result = spawnSync(
       process.execPath,

@@ -20,7 +20,7 @@ describe('the session cookie in development', () => {
   });
   afterAll(() => t.close());
 
-  it('is called sid and is HttpOnly, SameSite=Lax, Path=/, with a Max-Age and no Domain', async () => {
+  it('SECURITY 1: is called sid and is HttpOnly, SameSite=Lax, Path=/, with a Max-Age and no Domain', async () => {
     const cookie = setCookie(await register(new Browser(t.app), 'devuser'), 'sid');
     expect(cookie?.attributes).toMatchObject({ path: '/', httponly: true, samesite: 'Lax' });
     expect(Number(cookie?.attributes['max-age'])).toBeGreaterThanOrEqual(30 * 60 - 2);
@@ -32,7 +32,7 @@ describe('the session cookie in development', () => {
     expect(expires - Date.now()).toBeLessThanOrEqual(30 * 60_000);
   });
 
-  it('carries only the signed session id: the session data stays in the row', async () => {
+  it('SECURITY 3, 28: carries only the signed session id: the session data stays in the row', async () => {
     const cookie = setCookie(await register(new Browser(t.app), 'opaque'), 'sid');
     expect(decodeURIComponent(cookie?.value ?? '')).toMatch(/^s:[\w-]{32}\.[\w+/]+$/);
     const [user] = await t.db('users').where({ username: 'opaque' });
@@ -45,7 +45,7 @@ describe('the session cookie in development', () => {
     ]);
   });
 
-  it('treats a forged or unsigned id as anonymous and creates no row for it', async () => {
+  it('SECURITY 3: treats a forged or unsigned id as anonymous and creates no row for it', async () => {
     const before = (await sessionRows(t.db)).length;
     const [row] = await sessionRows(t.db);
     for (const forged of [`s:${row?.sid}.forgedsignature`, String(row?.sid), 's:unknown.sig']) {
@@ -69,7 +69,7 @@ describe('the session cookie in production', () => {
   const registerOverHttps = (username: string) =>
     new Browser(t.app, { https: true }).submit('/register', { username, password: PASSWORD });
 
-  it('is __Host-sid, Secure, HttpOnly, SameSite=Lax, Path=/ and has no Domain behind https', async () => {
+  it('SECURITY 1, 2, 22: is __Host-sid, Secure, HttpOnly, SameSite=Lax, Path=/ and has no Domain behind https', async () => {
     const res = await registerOverHttps('produser');
     expect(res.status).toBe(303);
     const cookie = setCookie(res, '__Host-sid');
@@ -84,7 +84,7 @@ describe('the session cookie in production', () => {
     expect(res.headers['strict-transport-security']).toMatch(/max-age=31536000/);
   });
 
-  it('is not sent over plain http', async () => {
+  it('SECURITY 1: is not sent over plain http', async () => {
     const res = await new Browser(t.app).submit('/register', {
       username: 'plainhttp',
       password: PASSWORD,
@@ -94,7 +94,7 @@ describe('the session cookie in production', () => {
 });
 
 describe('a production app with TRUST_PROXY=0', () => {
-  it('ignores a client that claims https itself: no proxy, no Secure cookie over http', async () => {
+  it('SECURITY 2: ignores a client that claims https itself: no proxy, no Secure cookie over http', async () => {
     const t = await createTestApp({ ...PRODUCTION_ENV, TRUST_PROXY: '0' });
     try {
       const res = await new Browser(t.app, { https: true }).submit('/register', {
@@ -110,7 +110,7 @@ describe('a production app with TRUST_PROXY=0', () => {
 });
 
 describe('secret rotation', () => {
-  it('keeps cookies signed with an old secret valid and signs new ones with the first', async () => {
+  it('SECURITY 9: keeps cookies signed with an old secret valid and signs new ones with the first', async () => {
     const old = await createTestApp({ SESSION_SECRETS: SECRET_A });
     const rotated = await createTestApp(
       { SESSION_SECRETS: `${SECRET_B},${SECRET_A}` },

@@ -28,13 +28,13 @@ describe('login', () => {
     expect(res.status).toBe(303);
   });
 
-  it('logs in with the NFD form of an NFC password', async () => {
+  it('SECURITY 16: logs in with the NFD form of an NFC password', async () => {
     await register(new Browser(t.app), 'zoe', 'caf\u00e9 au lait with two sugars');
     const res = await logIn(new Browser(t.app), 'zoe', 'cafe\u0301 au lait with two sugars');
     expect(res.status).toBe(303);
   });
 
-  it('gives a wrong password and an unknown user the same status and body', async () => {
+  it('SECURITY 11: gives a wrong password and an unknown user the same status and body', async () => {
     const wrong = await logIn(new Browser(t.app), 'alice', 'not the password at all');
     const unknown = await logIn(new Browser(t.app), 'nobody', 'not the password at all');
     const bodyOf = (res: request.Response) => res.text.replace(/value="[^"]*"/g, '');
@@ -54,7 +54,7 @@ describe('login', () => {
     expect(res.text).toContain('Enter your password.');
   });
 
-  it('returns to a same-site `next` path after login', async () => {
+  it('SECURITY 21: returns to a same-site `next` path after login', async () => {
     const form = await request(t.app).get('/login?next=%2Fdashboard%3Ftab%3D2');
     expect(form.text).toContain('name="next" value="/dashboard?tab=2"');
 
@@ -75,7 +75,7 @@ describe('login', () => {
     'javascript:alert(1)',
     '%2F%2Fevil.example',
     'dashboard',
-  ])('lands on /dashboard instead of the unsafe next %j', async (next) => {
+  ])('SECURITY 21: lands on /dashboard instead of the unsafe next %j', async (next) => {
     const form = await request(t.app).get(`/login?next=${encodeURIComponent(next)}`);
     expect(form.text).not.toContain('name="next"');
 

@@ -17,7 +17,7 @@ async function signedIn(username: string) {
 }
 
 describe('logout', () => {
-  it('deletes the session row, creates no other, and redirects home with 303', async () => {
+  it('SECURITY 5: deletes the session row, creates no other, and redirects home with 303', async () => {
     const { browser, cookie } = await signedIn('leaver');
     const before = (await sessionRows(t.db)).length;
     const res = await logOut(browser);
@@ -30,7 +30,7 @@ describe('logout', () => {
     expect(browser.cookie('sid')).toBeUndefined();
   });
 
-  it('expires the cookie with the attributes it was set with', async () => {
+  it('SECURITY 5: expires the cookie with the attributes it was set with', async () => {
     const { browser } = await signedIn('clearer');
     const cleared = setCookie(await logOut(browser), 'sid');
 
@@ -44,7 +44,7 @@ describe('logout', () => {
     });
   });
 
-  it('leaves the old cookie anonymous', async () => {
+  it('SECURITY 5: leaves the old cookie anonymous', async () => {
     const { browser, cookie } = await signedIn('replayer');
     await logOut(browser);
     const replay = await request(t.app).get('/dashboard').set('Cookie', `sid=${cookie.value}`);
@@ -58,7 +58,7 @@ describe('logout', () => {
     expect((await browser.get('/')).text).not.toContain('You have been signed out.');
   });
 
-  it('does not happen on GET /logout', async () => {
+  it('SECURITY 5: does not happen on GET /logout', async () => {
     const { browser, cookie } = await signedIn('linkclicker');
     const res = await browser.get('/logout');
 

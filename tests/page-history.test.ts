@@ -29,21 +29,21 @@ describe('page history', () => {
     );
   });
 
-  it('keeps at most HISTORY_LENGTH entries', async () => {
+  it('SECURITY 29: keeps at most HISTORY_LENGTH entries', async () => {
     const browser = new Browser(t.app);
     await register(browser, 'capped');
     for (const path of ['/', '/about', '/contact', '/dashboard', '/about']) await browser.get(path);
     expect(await historyOf('capped')).toEqual(['/about', '/dashboard', '/contact']);
   });
 
-  it('records the path without its query string', async () => {
+  it('SECURITY 29: records the path without its query string', async () => {
     const browser = new Browser(t.app);
     await register(browser, 'searcher');
     await browser.get('/about?q=secret-search&token=abc');
     expect(await historyOf('searcher')).toEqual(['/about']);
   });
 
-  it('skips assets, errors and form posts', async () => {
+  it('SECURITY 29: skips assets, errors and form posts', async () => {
     const browser = new Browser(t.app);
     await register(browser, 'skipper');
     expect((await browser.get('/styles.css')).status).toBe(200);
@@ -56,7 +56,7 @@ describe('page history', () => {
     expect(await historyOf('skipper')).toEqual(['/about']);
   });
 
-  it('records nothing for anonymous visitors: no row, no cookie', async () => {
+  it('SECURITY 10: records nothing for anonymous visitors: no row, no cookie', async () => {
     const before = (await sessionRows(t.db)).length;
     for (const path of ['/', '/about', '/contact', '/login', '/register']) {
       const res = await request(t.app).get(path);

@@ -41,7 +41,7 @@ describe('public pages', () => {
 });
 
 describe('security headers', () => {
-  it.each(['/', '/no-such-page', '/styles.css'])('are on %s', async (path) => {
+  it.each(['/', '/no-such-page', '/styles.css'])('SECURITY 22: are on %s', async (path) => {
     const res = await request(t.app).get(path);
     const csp = res.headers['content-security-policy'];
     for (const directive of [
@@ -60,7 +60,7 @@ describe('security headers', () => {
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 
-  it('has no inline script or style in any page', async () => {
+  it('SECURITY 22: has no inline script or style in any page', async () => {
     for (const path of ['/', '/login', '/register', '/no-such-page']) {
       const { text } = await request(t.app).get(path);
       expect(text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
@@ -82,7 +82,7 @@ describe('errors', () => {
     expect(res.body).toEqual({ error: 'There is no page at this address.' });
   });
 
-  it('refuses a body over 20 kB with 413', async () => {
+  it('SECURITY 27: refuses a body over 20 kB with 413', async () => {
     const res = await request(t.app)
       .post('/login')
       .type('form')
@@ -91,13 +91,13 @@ describe('errors', () => {
     expect(res.text).toContain('That request was too large.');
   });
 
-  it('refuses a body with too many fields with 413', async () => {
+  it('SECURITY 27: refuses a body with too many fields with 413', async () => {
     const body = Array.from({ length: 50 }, (_, i) => `f${i}=1`).join('&');
     const res = await request(t.app).post('/login').type('form').send(body);
     expect(res.status).toBe(413);
   });
 
-  it('refuses a body it does not read (JSON to a form) with 403, not 500', async () => {
+  it('SECURITY 24: refuses a body it does not read (JSON to a form) with 403, not 500', async () => {
     const res = await request(t.app)
       .post('/login')
       .set('Content-Type', 'application/json')
@@ -113,7 +113,7 @@ describe('an unexpected error', () => {
     await app.db.schema.renameTable('users', 'users_gone');
   }
 
-  it('shows a 500 page with no stack trace, path or SQL in production', async () => {
+  it('SECURITY 22, 24: shows a 500 page with no stack trace, path or SQL in production', async () => {
     const prod = await createTestApp(PRODUCTION_ENV);
     try {
       const browser = new Browser(prod.app, { https: true });

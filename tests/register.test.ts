@@ -36,7 +36,7 @@ describe('registration', () => {
     expect(names).toContain('\u00e9mile');
   });
 
-  it('refuses a username that is taken in any letter case with 409 and keeps one row', async () => {
+  it('SECURITY 13: refuses a username that is taken in any letter case with 409 and keeps one row', async () => {
     await register(new Browser(t.app), 'grace');
     const res = await new Browser(t.app).submit('/register', {
       username: 'GRACE',
@@ -114,7 +114,7 @@ describe('registration', () => {
     expect(res.status).toBe(303);
   });
 
-  it('answers an array where a string belongs with 400, not 500', async () => {
+  it('SECURITY 24: answers an array where a string belongs with 400, not 500', async () => {
     const browser = new Browser(t.app);
     const token = await browser.csrfToken('/register');
     const res = await browser.post(
@@ -126,7 +126,7 @@ describe('registration', () => {
     expect(res.text).toContain('Enter a username.');
   });
 
-  it('ignores fields the form does not ask for', async () => {
+  it('SECURITY 13: ignores fields the form does not ask for', async () => {
     expect(
       (
         await new Browser(t.app).submit('/register', {

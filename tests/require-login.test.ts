@@ -30,7 +30,7 @@ describe('requireLogin', () => {
     expect(res.body).toEqual({ error: expect.any(String) });
   });
 
-  it('loads the user from the database on each request, without the password hash', async () => {
+  it('SECURITY 30: loads the user from the database on each request, without the password hash', async () => {
     const browser = new Browser(t.app);
     await register(browser, 'loaded');
     await t.db('users').where({ username: 'loaded' }).update({ username: 'renamed' });
@@ -42,7 +42,7 @@ describe('requireLogin', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
-  it('destroys the session of a user who no longer exists', async () => {
+  it('SECURITY 8: destroys the session of a user who no longer exists', async () => {
     const browser = new Browser(t.app);
     const cookie = setCookie(await register(browser, 'deleted'), 'sid');
     if (!cookie) throw new Error('register set no session cookie');

@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe('a new session id at login', () => {
-  it('replaces the session: the old cookie is anonymous and the old row is gone', async () => {
+  it('SECURITY 4: replaces the session: the old cookie is anonymous and the old row is gone', async () => {
     const browser = new Browser(t.app);
     const first = setCookie(await logIn(browser, 'alice'), 'sid');
     const second = setCookie(await logIn(browser, 'alice'), 'sid');
@@ -28,7 +28,7 @@ describe('a new session id at login', () => {
     expect(replay.headers.location).toBe('/login?next=%2Fdashboard');
   });
 
-  it('logging in as B over A keeps nothing of A', async () => {
+  it('SECURITY 4: logging in as B over A keeps nothing of A', async () => {
     const browser = new Browser(t.app);
     const asAlice = setCookie(await logIn(browser, 'alice'), 'sid');
     await browser.get('/about');
@@ -43,7 +43,7 @@ describe('a new session id at login', () => {
     expect(dashboard.text).toContain('Signed in as <strong>bob</strong>');
   });
 
-  it('has the row saved by the time the redirect arrives', async () => {
+  it('SECURITY 4: has the row saved by the time the redirect arrives', async () => {
     const res = await logIn(new Browser(t.app), 'alice');
     const cookie = setCookie(res, 'sid');
     if (!cookie) throw new Error('login set no session cookie');
