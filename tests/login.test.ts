@@ -75,6 +75,9 @@ describe('login', () => {
     'javascript:alert(1)',
     '%2F%2Fevil.example',
     'dashboard',
+    '/..//evil.example/',
+    '/.//evil.example/',
+    '/a/..//evil.example/x',
   ])('SECURITY 21: lands on /dashboard instead of the unsafe next %j', async (next) => {
     const form = await request(t.app).get(`/login?next=${encodeURIComponent(next)}`);
     expect(form.text).not.toContain('name="next"');
