@@ -74,9 +74,7 @@ export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Exp
   // 6. Who is signed in: req.user, checked against the database; then what the layout shows.
   app.use(auth.loadUser);
   app.use(flashMessage);
-  app.use(
-    pageHistory({ limit: config.historyLength, forAnonymous: config.historyForAnonymous }),
-  );
+  app.use(pageHistory({ limit: config.historyLength, forAnonymous: config.historyForAnonymous }));
 
   // 7. Routes.
   app.use(pageRoutes());

@@ -55,9 +55,11 @@ const environmentSchema = z.object({
   BCRYPT_COST: integer('BCRYPT_COST', 4, 15, 10),
   PASSWORD_MIN_LENGTH: integer('PASSWORD_MIN_LENGTH', 8, 64, 15),
   HISTORY_LENGTH: integer('HISTORY_LENGTH', 0, 50, 10),
-  HISTORY_FOR_ANONYMOUS: z.enum(['true', 'false'], {
-    error: 'HISTORY_FOR_ANONYMOUS must be true or false',
-  }).default('false'),
+  HISTORY_FOR_ANONYMOUS: z
+    .enum(['true', 'false'], {
+      error: 'HISTORY_FOR_ANONYMOUS must be true or false',
+    })
+    .default('false'),
   THROTTLE_WINDOW_MINUTES: integer('THROTTLE_WINDOW_MINUTES', 1, 24 * 60, 15),
   LOGIN_FAILURES_PER_ACCOUNT: integer('LOGIN_FAILURES_PER_ACCOUNT', 1, 1000, 10),
   LOGIN_FAILURES_PER_IP: integer('LOGIN_FAILURES_PER_IP', 1, 100_000, 100),
