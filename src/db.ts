@@ -6,8 +6,13 @@ import { paths, projectRoot } from './paths';
 
 export type Database = Knex;
 
-/** The busy timeout lets a writer wait for another connection's lock instead of failing at once. */
-const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long a write waits for another connection's lock before failing with SQLITE_BUSY.
+ * better-sqlite3 is synchronous, so this wait blocks the whole event loop: 100 ms rides out an
+ * ordinary write by another process; a lock held longer is an outage (503), not a reason to
+ * freeze every other request for seconds.
+ */
+const SQLITE_BUSY_TIMEOUT_MS = 100;
 
 /** Where a `sqlite:` URL points: relative paths are relative to the project root, not the cwd. */
 export function sqliteFilename(databaseUrl: string): string {
@@ -59,6 +64,55 @@ export function createDatabase(config: Pick<Config, 'databaseUrl'>): Database {
 export function createDatabaseDirectory(databaseUrl: string): void {
   const filename = sqliteFilename(databaseUrl);
   if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+}
+
+/** MySQL and MariaDB (knex's mysql and mysql2 clients). */
+export function isMySQL(db: Database): boolean {
+  return ['mysql', 'mysql2'].includes(String(db.client.dialect));
+}
+
+const UNAVAILABLE_CODES = new Set([
+  // SQLite: locked by another connection, read-only file, disk or file trouble.
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_READONLY',
+  'SQLITE_IOERR',
+  'SQLITE_CANTOPEN',
+  'SQLITE_FULL',
+  // Network: the server is down, unreachable or went away.
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  // PostgreSQL: shutting down, starting up, too many connections.
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+
+/**
+ * True when a database error means "not reachable right now" rather than "this query is wrong":
+ * those get a 503 with Retry-After, and the next request simply tries again.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, name, message } = (error ?? {}) as {
+    code?: unknown;
+    name?: unknown;
+    message?: unknown;
+  };
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_CODES.has(code) || code.startsWith('08')) return true;
+    if (/^SQLITE_(BUSY|READONLY|IOERR|CANTOPEN)_/.test(code)) return true;
+  }
+  return (
+    name === 'KnexTimeoutError' ||
+    (typeof message === 'string' && /Connection terminated|connection is closed/i.test(message))
+  );
 }
 
 /** True for the error a UNIQUE constraint raises, whichever driver raised it. */

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Config } from './config';
+import { isDatabaseUnavailable } from './db';
 
 /** An error that carries the HTTP status to answer with (and optionally a reason code). */
 export class HttpError extends Error {
@@ -51,10 +52,26 @@ const FORM_REFUSED: ErrorPage = {
     'Reload the page and submit the form again.',
 };
 
+const UNAVAILABLE: ErrorPage = {
+  title: 'Temporarily unavailable',
+  message: 'The site cannot reach its database right now. Please try again in a few seconds.',
+};
+
+/** Seconds a client should wait before retrying while the database is unavailable. */
+const UNAVAILABLE_RETRY_SECONDS = 5;
+
 const SERVER_ERROR: ErrorPage = {
   title: 'Something went wrong',
   message: 'Something went wrong on our side. Please try again in a moment.',
 };
+
+/** 4xx as declared; 503 for a database that cannot be reached; anything else is a 500. */
+function statusOf(error: { status?: unknown; statusCode?: unknown } | undefined): number {
+  if (isDatabaseUnavailable(error)) return 503;
+  const declared = Number(error?.status ?? error?.statusCode);
+  if ((declared >= 400 && declared < 500) || declared === 503) return declared;
+  return 500;
+}
 
 export const notFound: RequestHandler = (_req, _res, next) => {
   next(new HttpError(404));
@@ -71,21 +88,26 @@ export function errorHandler(config: Config): ErrorRequestHandler {
       next(error);
       return;
     }
-    const declared = Number(error?.status ?? error?.statusCode);
-    const status = declared >= 400 && declared < 500 ? declared : 500;
+    const status = statusOf(error);
     // Logged once, on the request's own log line (request-logger.ts), with the SQL scrubbed.
-    if (status === 500) res.err = error instanceof Error ? error : new Error(String(error));
+    if (status >= 500) res.err = error instanceof Error ? error : new Error(String(error));
 
     const page =
-      status === 500
-        ? SERVER_ERROR
-        : error?.code === 'EBADCSRFTOKEN' || error?.code === 'ECROSSSITE'
-          ? FORM_REFUSED
-          : (CLIENT_ERRORS[status] ?? BAD_REQUEST);
+      status === 503
+        ? UNAVAILABLE
+        : status === 500
+          ? SERVER_ERROR
+          : error?.code === 'EBADCSRFTOKEN' || error?.code === 'ECROSSSITE'
+            ? FORM_REFUSED
+            : (CLIENT_ERRORS[status] ?? BAD_REQUEST);
     res.status(status);
-    if (error instanceof HttpError && error.retryAfterSeconds !== undefined) {
-      res.set('Retry-After', String(error.retryAfterSeconds));
-    }
+    const retryAfter =
+      error instanceof HttpError && error.retryAfterSeconds !== undefined
+        ? error.retryAfterSeconds
+        : status === 503
+          ? UNAVAILABLE_RETRY_SECONDS
+          : undefined;
+    if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
     if (req.accepts(['html', 'json']) === 'json') {
       res.json({ error: page.message });
       return;
@@ -94,7 +116,7 @@ export function errorHandler(config: Config): ErrorRequestHandler {
       ...page,
       status,
       // The developer running `npm run dev` wants the stack; nobody else may see it.
-      stack: status === 500 && !config.isProduction ? String(error?.stack ?? error) : undefined,
+      stack: status >= 500 && !config.isProduction ? String(error?.stack ?? error) : undefined,
     });
   };
 }

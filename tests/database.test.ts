@@ -17,7 +17,7 @@ describe('the SQLite database', () => {
     expect(await pragma('journal_mode')).toBe('wal');
     expect(await pragma('synchronous')).toBe(1); // NORMAL
     expect(await pragma('foreign_keys')).toBe(1);
-    expect(await pragma('busy_timeout')).toBe(5000);
+    expect(await pragma('busy_timeout')).toBe(100);
   });
 
   it('has the sessions table with an index on its expiry column', async () => {

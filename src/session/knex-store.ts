@@ -1,52 +1,300 @@
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
-
-/** Sessions that came out of the store on this request, as opposed to ones made by logIn(). */
-const loadedSessions = new WeakSet<object>();
+import type { Knex } from 'knex';
+import { isMySQL } from '../db';
+import { HttpError } from '../errors';
+import type { Logger } from '../logger';
 
 /**
- * connect-session-knex with one rule added: a session that was loaded from the table is only
- * ever updated, never inserted again.
+ * connect-session-knex, made safe to run a website on. It keeps that package's table format and
+ * options, and replaces each store method, because as shipped (5.0.0):
  *
- * The stock `set()` is an upsert. A request that loaded the session before a logout and saves it
- * after (a slow page that records history) would insert the deleted row again, and the cookie
- * the user just logged out would work again. An UPDATE of a deleted row changes nothing, so
- * whatever ended a session (logout, a password change, expiry) stays ended. New sessions, made
- * by logIn() through regenerate(), never came from the table and are inserted as before.
+ * - a database error inside touch(), or after get()/set() have called back, is an unhandled
+ *   rejection: the process exits (or, with a handler, the request hangs forever);
+ * - with `createTable: false` and no table, the rejected `ready` promise kills start-up, and every
+ *   later call waits on that same rejected promise, so nothing recovers when the table appears;
+ * - a callback that throws is called a second time with its own error;
+ * - set() is an upsert, so a request in flight during logout writes the deleted row back;
+ * - touch() writes on every request, even when the expiry barely moves;
+ * - cleanup is one `DELETE … WHERE datetime(expired) < datetime(?)`: no index, one long stall;
+ * - nothing bounds a session's size.
+ *
+ * Here every method calls back exactly once, within `queryTimeoutMs`, and never rejects: a failing
+ * database becomes a SessionStoreUnavailableError (a 503 page with Retry-After) and the next call
+ * simply tries again, so the app recovers on its own when the database does.
  */
-export class KnexSessionStore extends ConnectSessionKnexStore {
-  override createSession(req: Request, data: SessionData): Session & SessionData {
-    const session = super.createSession(req, data);
-    loadedSessions.add(session);
-    return session;
-  }
+export interface KnexSessionStoreOptions {
+  knex: Knex;
+  logger: Logger;
+  tableName?: string;
+  /** A session whose JSON is larger than this is refused, not written. */
+  maxSessionBytes?: number;
+  /** Longest a request waits for the session table before it gets a 503. */
+  queryTimeoutMs?: number;
+  /** How often expired rows are deleted (0: never; call cleanup() yourself). */
+  cleanupIntervalMs?: number;
+  /** Rows deleted per batch; the event loop is free between batches. */
+  cleanupBatchSize?: number;
+}
 
-  override async set(
-    sid: string,
-    session: SessionData,
-    callback?: (err?: unknown) => void,
-  ): Promise<void> {
-    if (!loadedSessions.has(session)) return super.set(sid, session, callback);
-    try {
-      await this.ready;
-      const { knex, tableName, sidFieldName } = this.options;
-      const maxAge = session.cookie.maxAge ?? 86_400_000;
-      await knex(tableName)
-        .where(sidFieldName, sid)
-        .update({ sess: JSON.stringify(session), expired: expiryValue(knex, Date.now() + maxAge) });
-      callback?.();
-    } catch (error) {
-      callback?.(error);
-    }
+/** The session table could not be reached: the request gets a 503 and may be retried. */
+export class SessionStoreUnavailableError extends HttpError {
+  constructor(readonly reason: unknown) {
+    super(503, 'ESESSIONSTORE', 5);
+    this.name = 'SessionStoreUnavailableError';
   }
 }
 
-/** The `expired` column's value as connect-session-knex writes it for this dialect. */
-function expiryValue(knex: ConnectSessionKnexStore['options']['knex'], time: number): string {
-  const iso = new Date(time).toISOString();
-  const dialect = knex.client.dialect as string;
-  return ['mysql', 'mysql2', 'mariadb', 'mssql'].includes(dialect)
-    ? iso.slice(0, 19).replace('T', ' ')
-    : iso;
+export class SessionTooLargeError extends Error {
+  constructor(bytes: number, limit: number) {
+    super(`Session of ${bytes} bytes refused: the limit is ${limit} bytes`);
+    this.name = 'SessionTooLargeError';
+  }
+}
+
+/** 64 KiB: a signed-in session here is well under 1 KiB; anything near this is a bug. */
+export const MAX_SESSION_BYTES = 64 * 1024;
+
+type Callback<T = void> = (err?: unknown, value?: T) => void;
+
+/** The row's expiry, carried from get() to createSession() on the data object (never stored). */
+const ROW_EXPIRY = Symbol('row expiry');
+type LoadedData = SessionData & { [ROW_EXPIRY]?: number };
+
+/** Sessions that came out of the table on this request, with the expiry their row had. */
+const loadedSessions = new WeakMap<object, number>();
+
+export class KnexSessionStore extends ConnectSessionKnexStore {
+  private readonly knex: Knex;
+  private readonly table: string;
+  private readonly logger: Logger;
+  private readonly maxSessionBytes: number;
+  private readonly queryTimeoutMs: number;
+  private readonly cleanupBatchSize: number;
+  private cleanupTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(options: KnexSessionStoreOptions) {
+    const tableName = options.tableName ?? 'sessions';
+    // The base class's own cleanup (a full-table scan) stays off; ours runs in batches.
+    super({ knex: options.knex, tableName, createTable: false, cleanupInterval: 0 });
+    // The base class checks for the table at construction. Its answer is not used here, and a
+    // rejection (no table yet, database down) must not become an unhandled rejection.
+    this.ready.catch(() => undefined);
+
+    this.knex = options.knex;
+    this.table = tableName;
+    this.logger = options.logger;
+    this.maxSessionBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 3000;
+    this.cleanupBatchSize = options.cleanupBatchSize ?? 500;
+    const interval = options.cleanupIntervalMs ?? 60_000;
+    if (interval > 0) this.scheduleCleanup(interval);
+  }
+
+  override get(sid: string, callback: Callback<SessionData | null>): Promise<SessionData | null> {
+    return this.answer(callback, async () => {
+      const row = await this.knex(this.table)
+        .select('sess', 'expired')
+        .where('sid', sid)
+        .andWhere('expired', '>', this.timestamp(Date.now()))
+        .first();
+      if (!row) return null;
+      const data: LoadedData = typeof row.sess === 'string' ? JSON.parse(row.sess) : row.sess;
+      data[ROW_EXPIRY] = this.readTimestamp(row.expired);
+      return data;
+    }).then((data) => data ?? null);
+  }
+
+  override createSession(req: Request, data: SessionData): Session & SessionData {
+    const rowExpiry = (data as LoadedData)[ROW_EXPIRY] ?? 0;
+    const session = super.createSession(req, data);
+    loadedSessions.set(session, rowExpiry);
+    return session;
+  }
+
+  /**
+   * A session loaded from the table is only ever updated: if its row is gone (logout, password
+   * change, expiry) while this request was in flight, the UPDATE changes nothing and the
+   * session stays ended. New sessions, made by logIn() through regenerate(), are inserted.
+   *
+   * Saves of loaded sessions happen after the page has been sent (express-session saves when
+   * the response ends); if one fails, the page has already arrived, so the failure is logged
+   * and the change dropped, rather than breaking a response that is half written.
+   */
+  override set(sid: string, session: SessionData, callback?: Callback): Promise<void> {
+    const loaded = loadedSessions.has(session);
+    const json = JSON.stringify(session);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.maxSessionBytes) {
+      const error = new SessionTooLargeError(bytes, this.maxSessionBytes);
+      this.logger.error({ err: error }, 'session not saved');
+      callback?.(loaded ? undefined : error);
+      return Promise.resolve();
+    }
+    const expired = this.timestamp(Date.now() + (session.cookie.maxAge ?? 86_400_000));
+    return this.answer(callback, async () => {
+      try {
+        if (loaded) {
+          await this.knex(this.table).where('sid', sid).update({ sess: json, expired });
+          loadedSessions.set(session, this.readTimestamp(expired));
+        } else {
+          await this.knex(this.table)
+            .insert({ sid, sess: json, expired })
+            .onConflict('sid')
+            .merge(['sess', 'expired']);
+        }
+      } catch (error) {
+        if (!loaded) throw error;
+        this.logger.warn({ err: error }, 'session update dropped: the page was already sent');
+      }
+    });
+  }
+
+  /**
+   * Moves the expiry forward only when it would move by a tenth of the session's lifetime (at
+   * most 5 minutes): one write every few minutes per active session instead of one per request.
+   * The server may therefore end an idle session up to that much early, never late.
+   */
+  override touch(sid: string, session: SessionData, callback?: Callback): Promise<void> {
+    const lifetime = session.cookie.originalMaxAge ?? 86_400_000;
+    const nextExpiry = Date.now() + (session.cookie.maxAge ?? lifetime);
+    const rowExpiry = loadedSessions.get(session) ?? 0;
+    if (nextExpiry - rowExpiry < Math.min(lifetime / 10, 5 * 60_000)) {
+      callback?.();
+      return Promise.resolve();
+    }
+    return this.answer(callback, async () => {
+      try {
+        await this.knex(this.table)
+          .where('sid', sid)
+          .andWhere('expired', '>', this.timestamp(Date.now()))
+          .update({ expired: this.timestamp(nextExpiry) });
+        loadedSessions.set(session, nextExpiry);
+      } catch (error) {
+        // Like a failed save: the page is out; the next request will try again.
+        this.logger.warn({ err: error }, 'session touch dropped');
+      }
+    });
+  }
+
+  override destroy(sid: string, callback?: Callback): Promise<number> {
+    return this.answer(callback, () => this.knex(this.table).where('sid', sid).delete()).then(
+      (count) => count ?? 0,
+    );
+  }
+
+  override length(callback: Callback<number>): Promise<number | undefined> {
+    return this.answer(callback, async () => {
+      const [row] = await this.knex(this.table).count({ count: '*' });
+      return Number(row?.count ?? 0);
+    });
+  }
+
+  override clear(callback?: Callback): Promise<number> {
+    return this.answer(callback, () => this.knex(this.table).delete()).then((count) => count ?? 0);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the base class's signature
+  override all(callback: Callback<SessionData[]>): Promise<any[]> {
+    return this.answer(callback, async () => {
+      const rows = await this.knex(this.table)
+        .select('sess')
+        .where('expired', '>', this.timestamp(Date.now()));
+      return rows.map((row) => (typeof row.sess === 'string' ? JSON.parse(row.sess) : row.sess));
+    }).then((sessions) => sessions ?? []);
+  }
+
+  /**
+   * Deletes expired rows in batches of `cleanupBatchSize`, found through the index on `expired`,
+   * giving the event loop back between batches. Returns how many rows went.
+   */
+  async cleanup(): Promise<number> {
+    let deleted = 0;
+    const now = this.timestamp(Date.now());
+    while (!this.stopped) {
+      const sids: string[] = await this.knex(this.table)
+        .where('expired', '<=', now)
+        .orderBy('expired')
+        .limit(this.cleanupBatchSize)
+        .pluck('sid');
+      if (sids.length === 0) break;
+      deleted += await this.knex(this.table)
+        .whereIn('sid', sids)
+        .andWhere('expired', '<=', now)
+        .delete();
+      if (sids.length < this.cleanupBatchSize) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return deleted;
+  }
+
+  /** Stops the cleanup timer; an in-progress cleanup stops after its current batch. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.cleanupTimer);
+  }
+
+  private scheduleCleanup(interval: number) {
+    this.cleanupTimer = setTimeout(() => {
+      this.cleanup()
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'expired-session cleanup failed'),
+        )
+        .finally(() => {
+          if (!this.stopped) this.scheduleCleanup(interval);
+        });
+    }, interval);
+    // The timer alone must not keep a finished process alive.
+    this.cleanupTimer.unref();
+  }
+
+  /**
+   * Runs one store operation and calls back exactly once: with its result, or with a
+   * SessionStoreUnavailableError if the database failed or did not answer in time. The returned
+   * promise never rejects (express-session ignores it); a callback that throws is logged, not
+   * called again.
+   */
+  private answer<T>(
+    callback: Callback<T> | undefined,
+    operation: () => Promise<T>,
+  ): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.queryTimeoutMs} ms`)),
+        this.queryTimeoutMs,
+      );
+    });
+    return Promise.race([operation(), deadline])
+      .finally(() => clearTimeout(timer))
+      .then(
+        (value) => {
+          callback?.(undefined, value);
+          return value;
+        },
+        (error: unknown) => {
+          this.logger.warn({ err: error }, 'session store unavailable');
+          callback?.(new SessionStoreUnavailableError(error));
+          return undefined;
+        },
+      )
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, 'session store callback threw');
+        return undefined;
+      });
+  }
+
+  /** `expired` as this dialect stores it: ISO text (SQLite, PostgreSQL) or DATETIME (MySQL). */
+  private timestamp(time: number): string {
+    const iso = new Date(time).toISOString();
+    return isMySQL(this.knex) ? iso.slice(0, 19).replace('T', ' ') : iso;
+  }
+
+  private readTimestamp(value: string | Date): number {
+    if (value instanceof Date) return value.getTime();
+    // MySQL's DATETIME text has no zone: it is written in UTC, so it is read as UTC.
+    return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
+  }
 }

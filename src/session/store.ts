@@ -1,9 +1,8 @@
 import session, { type Store } from 'express-session';
-import { ConnectSessionKnexStore } from 'connect-session-knex';
-import { KnexSessionStore } from './knex-store';
 import type { Config } from '../config';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
+import { KnexSessionStore } from './knex-store';
 
 export const SESSIONS_TABLE = 'sessions';
 
@@ -23,17 +22,12 @@ export function createSessionStore(config: Config, db: Database, logger: Logger)
     }
     return new session.MemoryStore();
   }
-  return new KnexSessionStore({
-    // Our own knex instance: without it the store quietly opens a separate sqlite3 database.
-    knex: db,
-    tableName: SESSIONS_TABLE,
-    // The migrations own the table, with the index on `expired` that cleanup needs.
-    createTable: false,
-    onDbCleanupError: (error) => logger.error({ err: error }, 'expired-session cleanup failed'),
-  });
+  // Our own knex instance: without one, connect-session-knex quietly opens a separate sqlite3
+  // database. The migrations own the table, with the index on `expired` that cleanup needs.
+  return new KnexSessionStore({ knex: db, logger, tableName: SESSIONS_TABLE });
 }
 
 /** Stops the store's cleanup timer, so a closing server leaves nothing scheduled. */
 export function stopSessionStore(store: Store): void {
-  if (store instanceof ConnectSessionKnexStore) clearTimeout(store.nextDbCleanup);
+  if (store instanceof KnexSessionStore) store.stop();
 }
