@@ -12,6 +12,7 @@ import { requestLogger } from './request-logger';
 import { accountRoutes } from './routes/account';
 import { authRoutes } from './routes/auth';
 import { dashboardRoutes } from './routes/dashboard';
+import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
 import { csrfProtection } from './security/csrf';
 import { securityHeaders } from './security/headers';
@@ -54,8 +55,9 @@ export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Exp
   app.use(requestLogger(logger));
   app.use(securityHeaders(config));
 
-  // 2. Static files, before the session: a stylesheet needs no session lookup.
+  // 2. Static files and health probes, before the session: neither needs a session lookup.
   app.use(express.static(paths.public, { index: false }));
+  app.use(healthRoutes(db));
 
   // 3. Form bodies, small and flat: a login form has two fields, not two thousand.
   app.use(express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 20 }));

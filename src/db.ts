@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import type { Config } from './config';
+import type { Logger } from './logger';
 import { paths, projectRoot } from './paths';
 
 export type Database = Knex;
@@ -54,9 +55,17 @@ interface SqliteConnection {
   pragma(source: string): unknown;
 }
 
-/** The app's one knex instance; the session store and the repositories all use it. */
-export function createDatabase(config: Pick<Config, 'databaseUrl'>): Database {
-  createDatabaseDirectory(config.databaseUrl);
+/**
+ * The app's one knex instance; the session store and the repositories all use it. Connections
+ * are opened on first use, so a database that is down at start-up does not stop the server.
+ */
+export function createDatabase(config: Pick<Config, 'databaseUrl'>, logger?: Logger): Database {
+  try {
+    createDatabaseDirectory(config.databaseUrl);
+  } catch (error) {
+    // Reported, not fatal: every query will fail with a clear error and the site answers 503.
+    logger?.error({ err: error }, 'cannot create the database directory');
+  }
   return knex(knexConfig(config.databaseUrl));
 }
 

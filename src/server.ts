@@ -4,6 +4,9 @@ import { createDatabase } from './db';
 import { createLogger } from './logger';
 import { createSessionStore, stopSessionStore } from './session/store';
 
+/** How long in-flight requests get to finish after SIGTERM before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 function readConfigOrExit() {
   try {
     return readConfig();
@@ -24,27 +27,60 @@ if (config.session.publishedSecret) {
   );
 }
 
-const db = createDatabase(config);
+const db = createDatabase(config, logger);
 const store = createSessionStore(config, db, logger);
 const app = createApp({ config, db, logger, store });
+let shuttingDown = false;
 
+// Listen at once, database or not: /healthz answers, /readyz says "not ready" and pages answer
+// 503 until the database is reachable. A crash loop would help nobody.
 const server = app.listen(config.port, config.host, () => {
   logger.info(`express-session-starter (${config.env}) on http://${config.host}:${config.port}`);
+  void waitForDatabase();
 });
 
-/** Stop taking connections, let in-flight requests finish, then release the database. */
+/** Logs, with growing pauses, until the database first answers. */
+async function waitForDatabase() {
+  for (let attempt = 1; !shuttingDown; attempt++) {
+    try {
+      await db.raw('select 1');
+      if (attempt > 1) logger.info('database reachable');
+      return;
+    } catch (error) {
+      const seconds = Math.min(30, 2 ** (attempt - 1));
+      logger.error({ err: error, attempt }, `database not reachable; checking again in ${seconds} s`);
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000).unref());
+    }
+  }
+}
+
+/**
+ * Stop accepting connections, let requests in flight finish (for SHUTDOWN_GRACE_MS at most),
+ * stop the store's timer, close the database pool, exit 0.
+ */
 function shutdown(signal: NodeJS.Signals) {
-  logger.info(`${signal} received, shutting down`);
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info(`${signal} received: finishing requests in flight, then exiting`);
+  const force = setTimeout(() => {
+    logger.warn('shutdown grace period over: closing the remaining connections');
+    server.closeAllConnections();
+  }, SHUTDOWN_GRACE_MS);
   server.close(() => {
+    clearTimeout(force);
     stopSessionStore(store);
     db.destroy().then(
-      () => process.exit(0),
+      () => {
+        logger.info('shut down cleanly');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'closing the database failed');
         process.exit(1);
       },
     );
   });
+  // Keep-alive connections with no request in flight would otherwise hold close() open.
   server.closeIdleConnections();
 }
 process.once('SIGTERM', shutdown);

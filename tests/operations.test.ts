@@ -1,0 +1,96 @@
+import { hashPassword } from '../src/auth/passwords';
+import { createDatabase } from '../src/db';
+import { Browser } from './helpers/browser';
+import { startServer } from './helpers/server-process';
+import { createTestApp, createTestDatabaseUrl, PASSWORD, type TestApp } from './helpers/test-app';
+
+describe('health probes', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('/healthz and /readyz answer without a session, a cookie or a history entry', async () => {
+    const browser = new Browser(t.app);
+    for (const path of ['/healthz', '/readyz']) {
+      const res = await browser.get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expect(res.headers['cache-control']).toBe('no-store');
+    }
+    expect((await browser.get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await browser.get('/readyz')).body).toEqual({ status: 'ready' });
+    expect(await t.db('sessions').count({ n: '*' })).toEqual([{ n: 0 }]);
+  });
+
+  it('/readyz says 503 while the database cannot serve sessions; /healthz stays 200', async () => {
+    await t.db.schema.renameTable('sessions', 'sessions_away');
+    try {
+      const ready = await new Browser(t.app).get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toEqual({ status: 'not ready' });
+      expect((await new Browser(t.app).get('/healthz')).status).toBe(200);
+    } finally {
+      await t.db.schema.renameTable('sessions_away', 'sessions');
+    }
+    expect((await new Browser(t.app).get('/readyz')).status).toBe(200);
+  });
+});
+
+describe('the server process', () => {
+  it('finishes a request in flight on SIGTERM, refuses new ones, and exits 0', async () => {
+    const databaseUrl = await createTestDatabaseUrl();
+    const db = createDatabase({ databaseUrl });
+    // A costly hash makes the login slow enough to be in flight when the signal arrives.
+    await db('users').insert({
+      username: 'slowpoke',
+      password_hash: await hashPassword(PASSWORD, 13),
+    });
+    await db.destroy();
+
+    const server = await startServer({ DATABASE_URL: databaseUrl, BCRYPT_COST: '13' });
+    try {
+      const form = await fetch(`${server.url}/login`);
+      const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+      const csrfCookie = String(form.headers.get('set-cookie')).split(';')[0] ?? '';
+      const login = fetch(`${server.url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: csrfCookie },
+        body: new URLSearchParams({ username: 'slowpoke', password: PASSWORD, _csrf: token }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      server.child.kill('SIGTERM');
+
+      const answered = await login.catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${server.output()}`);
+      });
+      expect(answered.status).toBe(303);
+      expect(await server.exited).toBe(0);
+      await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+      expect(server.output()).toContain('shut down cleanly');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('starts with an unreachable database, says so, reports not ready, and stays up', async () => {
+    const server = await startServer({
+      DATABASE_URL: 'sqlite:/dev/null/not-a-directory/app.sqlite3',
+    });
+    try {
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+      const page = await fetch(`${server.url}/login`);
+      expect(page.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(server.output()).toContain('database not reachable');
+      expect(server.child.exitCode).toBeNull();
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
