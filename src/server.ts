@@ -48,7 +48,10 @@ async function waitForDatabase() {
       return;
     } catch (error) {
       const seconds = Math.min(30, 2 ** (attempt - 1));
-      logger.error({ err: error, attempt }, `database not reachable; checking again in ${seconds} s`);
+      logger.error(
+        { err: error, attempt },
+        `database not reachable; checking again in ${seconds} s`,
+      );
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000).unref());
     }
   }
