@@ -7,6 +7,7 @@ module.exports = {
   // tsconfig's isolatedModules makes ts-jest transpile only: `npm run typecheck` is the type
   // checker, so the suite starts fast.
   transform: { '^.+\\.ts$': 'ts-jest' },
+  setupFilesAfterEnv: ['<rootDir>/tests/jest.setup.ts'],
   // A hanging test should fail, not stall CI.
   testTimeout: 15000,
 };

@@ -6,9 +6,11 @@ import type { Knex } from 'knex';
  * the expiry index the cleanup query needs.
  */
 export async function up(knex: Knex): Promise<void> {
-  const isMySQL = knex.client.dialect === 'mysql' || knex.client.dialect === 'mysql2';
+  const isMySQL = knex.client.dialect === 'mysql';
   await knex.schema.createTable('sessions', (table) => {
-    table.string('sid', 255).primary();
+    const sid = table.string('sid', 255).primary();
+    // Session ids are case-sensitive; MySQL's default collation is not.
+    if (isMySQL) sid.collate('utf8mb4_bin');
     table.json('sess').notNullable();
     if (isMySQL) {
       table.dateTime('expired').notNullable().index();

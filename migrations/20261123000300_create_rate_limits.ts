@@ -7,7 +7,9 @@ import type { Knex } from 'knex';
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('rate_limits', (table) => {
-    table.string('key', 255).primary();
+    const key = table.string('key', 255).primary();
+    // Keys hold IPs and normalised usernames: compared exactly, as on the other databases.
+    if (knex.client.dialect === 'mysql') key.collate('utf8mb4_bin');
     table.integer('points').notNullable().defaultTo(0);
     table.bigInteger('expire').index();
   });

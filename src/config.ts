@@ -40,8 +40,8 @@ const environmentSchema = z.object({
     .string()
     .default('sqlite:data/app.sqlite3')
     .refine(
-      (value) => value.startsWith('sqlite:') && value.length > 'sqlite:'.length,
-      'DATABASE_URL must look like sqlite:path/to/file.sqlite3',
+      (value) => /^(sqlite:.+|(postgres|postgresql|mysql|mariadb):\/\/.+)$/.test(value),
+      'DATABASE_URL must look like sqlite:path/to/file.sqlite3, postgres://user@host/db or mysql://user@host/db',
     ),
   SESSION_SECRETS: z.string().optional(),
   SESSION_COOKIE_NAME: z

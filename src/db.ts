@@ -15,18 +15,67 @@ export type Database = Knex;
  */
 const SQLITE_BUSY_TIMEOUT_MS = 100;
 
+/** Which database a DATABASE_URL names, by its scheme. */
+export type DatabaseKind = 'sqlite' | 'postgres' | 'mysql';
+
+export function databaseKind(databaseUrl: string): DatabaseKind | undefined {
+  const scheme = databaseUrl.slice(0, databaseUrl.indexOf(':'));
+  if (scheme === 'sqlite') return 'sqlite';
+  if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
+  if (scheme === 'mysql' || scheme === 'mariadb') return 'mysql';
+  return undefined;
+}
+
 /** Where a `sqlite:` URL points: relative paths are relative to the project root, not the cwd. */
 export function sqliteFilename(databaseUrl: string): string {
   const file = databaseUrl.slice('sqlite:'.length);
   return file === ':memory:' ? file : path.resolve(projectRoot, file);
 }
 
+/** How long a query waits for a free connection (a server that is down) before failing. */
+const ACQUIRE_TIMEOUT_MS = 5000;
+
 /** The knex configuration for a database URL; the knexfile and the app share it. */
 export function knexConfig(databaseUrl: string): Knex.Config {
-  const filename = sqliteFilename(databaseUrl);
+  const shared = {
+    acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+    migrations: { directory: paths.migrations, loadExtensions: [paths.moduleExtension] },
+    seeds: { directory: paths.seeds, loadExtensions: [paths.moduleExtension] },
+  };
+  const kind = databaseKind(databaseUrl);
+  if (kind === 'postgres') {
+    // Connections come and go with the server: none are held while idle.
+    return { ...shared, client: 'pg', connection: databaseUrl, pool: { min: 0, max: 10 } };
+  }
+  if (kind === 'mysql') {
+    const url = new URL(databaseUrl);
+    return {
+      ...shared,
+      client: 'mysql2',
+      connection: {
+        host: url.hostname,
+        port: Number(url.port || 3306),
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: url.pathname.slice(1),
+        // DATETIME has no zone: written and read as UTC, whatever the process's TZ is.
+        timezone: 'Z',
+        charset: 'utf8mb4',
+      },
+      pool: {
+        min: 0,
+        max: 10,
+        // TIMESTAMP columns (created_at) are shown in the session's zone: make that UTC too.
+        afterCreate(connection: MySqlConnection, done: (err: Error | null, c: unknown) => void) {
+          connection.query("SET time_zone = '+00:00'", (error) => done(error, connection));
+        },
+      },
+    };
+  }
   return {
+    ...shared,
     client: 'better-sqlite3',
-    connection: { filename },
+    connection: { filename: sqliteFilename(databaseUrl) },
     useNullAsDefault: true,
     pool: {
       afterCreate(connection: SqliteConnection, done: (err: Error | null, c: unknown) => void) {
@@ -40,19 +89,15 @@ export function knexConfig(databaseUrl: string): Knex.Config {
         done(null, connection);
       },
     },
-    migrations: {
-      directory: paths.migrations,
-      loadExtensions: [paths.moduleExtension],
-    },
-    seeds: {
-      directory: paths.seeds,
-      loadExtensions: [paths.moduleExtension],
-    },
   };
 }
 
 interface SqliteConnection {
   pragma(source: string): unknown;
+}
+
+interface MySqlConnection {
+  query(sql: string, callback: (error: Error | null) => void): void;
 }
 
 /**
@@ -71,6 +116,7 @@ export function createDatabase(config: Pick<Config, 'databaseUrl'>, logger?: Log
 
 /** A fresh clone has no data/ folder; SQLite creates the file but not its directory. */
 export function createDatabaseDirectory(databaseUrl: string): void {
+  if (databaseKind(databaseUrl) !== 'sqlite') return;
   const filename = sqliteFilename(databaseUrl);
   if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
 }

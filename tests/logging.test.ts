@@ -73,8 +73,8 @@ describe('request logs', () => {
     }
     const errors = logged().filter((entry) => entry.level === 50);
     expect(errors.map((entry) => [entry.res?.statusCode, JSON.stringify(entry.err)])).toEqual([
-      [500, expect.stringContaining('no such table: users')],
-      [500, expect.stringContaining('insert into `users`')],
+      [500, expect.stringMatching(/select .*users/i)],
+      [500, expect.stringMatching(/insert into .users./i)],
     ]);
     expect(JSON.stringify(errors)).not.toMatch(/typed_into_sql|\$2b\$/);
 

@@ -1,3 +1,4 @@
+import { sessionTimestamp } from '../src/session/knex-store';
 import { Browser } from './helpers/browser';
 import {
   createTestApp,
@@ -29,7 +30,7 @@ describe('session lifetime', () => {
     await t
       .db('sessions')
       .where({ sid: (await sessionRowOf(t.db, cookie))?.sid })
-      .update({ expired: new Date(Date.now() - 1000).toISOString() });
+      .update({ expired: sessionTimestamp(t.db, Date.now() - 1000) });
 
     const res = await browser.get('/dashboard');
     expect(res.status).toBe(302);

@@ -4,10 +4,12 @@ import { up as createSessionsTable } from '../migrations/20261123000200_create_s
 import { createLogger } from '../src/logger';
 import {
   KnexSessionStore,
+  sessionTimestamp,
   SessionStoreUnavailableError,
   SessionTooLargeError,
 } from '../src/session/knex-store';
 import { Browser } from './helpers/browser';
+import { countRows, itOnSqlite, testDatabaseKind } from './helpers/test-database';
 import {
   createTestApp,
   createTestDatabaseUrl,
@@ -74,7 +76,7 @@ describe('the session store with a failing database', () => {
     expect(found?.[1]).toMatchObject({ n: 1 });
   });
 
-  it('answers within its time limit when the database does not answer at all', async () => {
+  itOnSqlite('answers within its time limit when the database does not answer at all', async () => {
     // The pool's only connection is taken by a transaction that never finishes.
     const stuck = await db.transaction();
     try {
@@ -132,7 +134,7 @@ describe('expired-session cleanup', () => {
       const row = (i: number, offset: number) => ({
         sid: `s${i}`,
         sess: '{"cookie":{}}',
-        expired: new Date(Date.now() + offset).toISOString(),
+        expired: sessionTimestamp(db, Date.now() + offset),
       });
       const rows = [
         ...Array.from({ length: 2_600 }, (_, i) => row(i, -60_000 - i)),
@@ -144,10 +146,11 @@ describe('expired-session cleanup', () => {
       const statements: string[] = [];
       db.on('query', (query: { sql: string }) => statements.push(query.sql));
       expect(await store.cleanup()).toBe(2_600);
-      expect(await db('sessions').count({ n: '*' })).toEqual([{ n: 100 }]);
+      expect(await countRows(db, 'sessions')).toBe(100);
       // Six batches of at most 500: no statement deletes the whole backlog at once.
       expect(statements.filter((sql) => sql.startsWith('delete'))).toHaveLength(6);
 
+      if (testDatabaseKind !== 'sqlite') return;
       const plan: { detail: string }[] = await db.raw(
         'EXPLAIN QUERY PLAN SELECT sid FROM sessions WHERE expired <= ? ORDER BY expired LIMIT 500',
         [new Date().toISOString()],
@@ -206,31 +209,34 @@ describe('the app when the session table fails', () => {
     }
   });
 
-  it('answers 503 quickly while another connection holds the write lock, then recovers', async () => {
-    const browser = new Browser(t.app);
-    await register(browser, 'locked_out');
-    // Another process writing: its transaction holds SQLite's one write lock.
-    const other = createDatabase({ databaseUrl: t.databaseUrl });
-    const lock = await other.transaction();
-    await lock('rate_limits').insert({ key: 'held', points: 1 });
-    try {
-      // Reading still works in WAL mode; a login needs to write, and waits 100 ms at most.
-      expect((await browser.get('/dashboard')).status).toBe(200);
-      const login = await new Browser(t.app).submit('/login', {
+  itOnSqlite(
+    'answers 503 quickly while another connection holds the write lock, then recovers',
+    async () => {
+      const browser = new Browser(t.app);
+      await register(browser, 'locked_out');
+      // Another process writing: its transaction holds SQLite's one write lock.
+      const other = createDatabase({ databaseUrl: t.databaseUrl });
+      const lock = await other.transaction();
+      await lock('rate_limits').insert({ key: 'held', points: 1 });
+      try {
+        // Reading still works in WAL mode; a login needs to write, and waits 100 ms at most.
+        expect((await browser.get('/dashboard')).status).toBe(200);
+        const login = await new Browser(t.app).submit('/login', {
+          username: 'locked_out',
+          password: 'a long and unremarkable passphrase',
+        });
+        expect(login.status).toBe(503);
+      } finally {
+        await lock.rollback();
+        await other.destroy();
+      }
+      const retry = await new Browser(t.app).submit('/login', {
         username: 'locked_out',
         password: 'a long and unremarkable passphrase',
       });
-      expect(login.status).toBe(503);
-    } finally {
-      await lock.rollback();
-      await other.destroy();
-    }
-    const retry = await new Browser(t.app).submit('/login', {
-      username: 'locked_out',
-      password: 'a long and unremarkable passphrase',
-    });
-    expect(retry.status).toBe(303);
-  });
+      expect(retry.status).toBe(303);
+    },
+  );
 
   it('writes the expiry forward only when it moves by a meaningful amount', async () => {
     const quiet = await createTestApp({ HISTORY_LENGTH: '0' }, { databaseUrl: t.databaseUrl });
@@ -242,16 +248,16 @@ describe('the app when the session table fails', () => {
       quiet.db.on('query', (query: { sql: string }) => statements.push(query.sql));
 
       for (let i = 0; i < 3; i++) expect((await browser.get('/dashboard')).status).toBe(200);
-      expect(statements.filter((sql) => sql.startsWith('update `sessions`'))).toEqual([]);
+      expect(statements.filter((sql) => /^update [`"]sessions[`"]/.test(sql))).toEqual([]);
 
       // Ten minutes of the thirty have passed as far as the row is concerned.
       await quiet
         .db('sessions')
         .where({ sid: (await sessionRowOf(quiet.db, cookie))?.sid })
-        .update({ expired: new Date(Date.now() + 20 * 60_000).toISOString() });
+        .update({ expired: sessionTimestamp(quiet.db, Date.now() + 20 * 60_000) });
       statements.length = 0;
       expect((await browser.get('/dashboard')).status).toBe(200);
-      expect(statements.filter((sql) => sql.startsWith('update `sessions`'))).toHaveLength(1);
+      expect(statements.filter((sql) => /^update [`"]sessions[`"]/.test(sql))).toHaveLength(1);
       const expiry = Date.parse(String((await sessionRowOf(quiet.db, cookie))?.expired));
       expect(expiry).toBeGreaterThan(Date.now() + 29 * 60_000);
     } finally {

@@ -1,6 +1,11 @@
-import { RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterMySQL,
+  RateLimiterPostgres,
+  RateLimiterSQLite,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import type { Config } from '../config';
-import type { Database } from '../db';
+import { databaseKind, type Database } from '../db';
 import type { Logger } from '../logger';
 import { normaliseUsername } from './users';
 
@@ -28,17 +33,30 @@ export interface Throttle {
 
 export function createThrottle(config: Config, db: Database, logger: Logger): Throttle {
   const windowSeconds = config.throttle.windowMinutes * 60;
-  const limiter = (keyPrefix: string, points: number) =>
-    new RateLimiterSQLite({
+  const limiter = (keyPrefix: string, points: number) => {
+    const options = {
       storeClient: db,
       storeType: 'knex',
       tableName: RATE_LIMITS_TABLE,
-      // The migration owns the table.
+      // The migration owns the table, and old rows are swept below: no timers of its own.
       tableCreated: true,
+      clearExpiredByTimeout: false,
       keyPrefix,
       points,
       duration: windowSeconds,
-    });
+    };
+    switch (databaseKind(config.databaseUrl)) {
+      case 'postgres':
+        return new RateLimiterPostgres(options);
+      case 'mysql':
+        return new RateLimiterMySQL({
+          ...options,
+          dbName: new URL(config.databaseUrl).pathname.slice(1),
+        });
+      default:
+        return new RateLimiterSQLite(options);
+    }
+  };
   const perAccount = limiter('login-account', config.throttle.loginFailuresPerAccount);
   const perIp = limiter('login-ip', config.throttle.loginFailuresPerIp);
   const registrations = limiter('register-ip', config.throttle.registrationsPerIp);

@@ -65,6 +65,12 @@ type LoadedData = SessionData & { [ROW_EXPIRY]?: number };
 /** Sessions that came out of the table on this request, with the expiry their row had. */
 const loadedSessions = new WeakMap<object, number>();
 
+/** `expired` as this dialect stores it: ISO text (SQLite, PostgreSQL) or DATETIME (MySQL). */
+export function sessionTimestamp(knex: Knex, time: number): string {
+  const iso = new Date(time).toISOString();
+  return isMySQL(knex) ? iso.slice(0, 19).replace('T', ' ') : iso;
+}
+
 export class KnexSessionStore extends ConnectSessionKnexStore {
   private readonly knex: Knex;
   private readonly table: string;
@@ -286,10 +292,8 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       });
   }
 
-  /** `expired` as this dialect stores it: ISO text (SQLite, PostgreSQL) or DATETIME (MySQL). */
   private timestamp(time: number): string {
-    const iso = new Date(time).toISOString();
-    return isMySQL(this.knex) ? iso.slice(0, 19).replace('T', ' ') : iso;
+    return sessionTimestamp(this.knex, time);
   }
 
   private readTimestamp(value: string | Date): number {

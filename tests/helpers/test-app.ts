@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Express } from 'express';
 import type { Store } from 'express-session';
 import type { DestinationStream } from 'pino';
@@ -12,6 +9,9 @@ import { createLogger } from '../../src/logger';
 import { createSessionStore, stopSessionStore } from '../../src/session/store';
 import type { Browser } from './browser';
 import { sessionIdOf } from './cookies';
+import { createTestDatabaseUrl } from './test-database';
+
+export { createTestDatabaseUrl };
 
 export interface TestApp {
   app: Express;
@@ -19,16 +19,6 @@ export interface TestApp {
   config: Config;
   databaseUrl: string;
   close(): Promise<void>;
-}
-
-/** A fresh, migrated SQLite file in its own temporary folder, for one test file. */
-export async function createTestDatabaseUrl(): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'session-starter-'));
-  const databaseUrl = `sqlite:${path.join(dir, 'test.sqlite3')}`;
-  const db = createDatabase({ databaseUrl });
-  await db.migrate.latest();
-  await db.destroy();
-  return databaseUrl;
 }
 
 export interface TestAppOptions {
@@ -40,7 +30,7 @@ export interface TestAppOptions {
   logStream?: DestinationStream;
 }
 
-/** The real app on a real SQLite file. `env` overrides the test defaults. */
+/** The real app on a real database (see test-database.ts). `env` overrides the test defaults. */
 export async function createTestApp(
   env: Record<string, string> = {},
   { databaseUrl, onStore, logStream }: TestAppOptions = {},
@@ -69,7 +59,6 @@ export async function createTestApp(
     async close() {
       stopSessionStore(store);
       await db.destroy();
-      if (!databaseUrl) fs.rmSync(path.dirname(url.slice('sqlite:'.length)), { recursive: true });
     },
   };
 }
@@ -116,9 +105,19 @@ export interface SessionRow {
   expired: string;
 }
 
+/** The sessions table, with `sess` parsed and `expired` as ISO text, whatever the database. */
 export async function sessionRows(db: Database): Promise<SessionRow[]> {
-  const rows: { sid: string; sess: string; expired: string }[] = await db('sessions').select();
-  return rows.map((row) => ({ ...row, sess: JSON.parse(row.sess) }));
+  const rows: { sid: string; sess: string | object; expired: string | Date }[] =
+    await db('sessions').select();
+  return rows.map((row) => ({
+    sid: row.sid,
+    sess: typeof row.sess === 'string' ? JSON.parse(row.sess) : row.sess,
+    expired: new Date(
+      row.expired instanceof Date
+        ? row.expired
+        : row.expired.replace(' ', 'T') + (/[zZ]$/.test(row.expired) ? '' : 'Z'),
+    ).toISOString(),
+  }));
 }
 
 /** The row behind a browser's session cookie. */
