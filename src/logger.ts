@@ -12,10 +12,20 @@ function scrubSql(text: string | undefined): string | undefined {
   return text?.replace(/'(?:[^']|'')*'/g, "'…'");
 }
 
-/** A serialized error (type, message, stack, code) minus any literal values a query carried. */
-export function scrubError<T extends { message?: string; stack?: string }>(serialized: T): T {
+/** The fields of an error that say what went wrong without carrying any of the data. */
+const ERROR_FIELDS = ['type', 'name', 'code', 'errno', 'sqlState', 'severity', 'routine'];
+
+/**
+ * A serialized error with its message and stack scrubbed of SQL literals, and nothing else:
+ * drivers attach the query with its values inlined (mysql2's `sql`) or the offending values
+ * (PostgreSQL's `detail`: "Key (username)=(alice) already exists"), so only known-safe fields
+ * are kept.
+ */
+export function scrubError(serialized: { message?: string; stack?: string }): object {
+  const fields = serialized as Record<string, unknown>;
+  const kept = ERROR_FIELDS.filter((key) => key in fields).map((key) => [key, fields[key]]);
   return {
-    ...serialized,
+    ...Object.fromEntries(kept),
     message: scrubSql(serialized.message),
     stack: scrubSql(serialized.stack),
   };

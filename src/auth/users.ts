@@ -1,5 +1,5 @@
 import type { Database } from '../db';
-import { isUniqueViolation } from '../db';
+import { isMySQL, isUniqueViolation } from '../db';
 
 /** What the app knows about a signed-in person: selected columns, never the password hash. */
 export interface User {
@@ -66,14 +66,13 @@ export async function createAccount(
   account: { username: string; passwordHash: string },
 ): Promise<Account> {
   try {
-    const [inserted] = await db('users')
-      .insert({
-        username: normaliseUsername(account.username),
-        password_hash: account.passwordHash,
-      })
-      .returning('id');
+    const insert = db('users').insert({
+      username: normaliseUsername(account.username),
+      password_hash: account.passwordHash,
+    });
     // MySQL has no RETURNING: knex hands back the bare insert id instead of a row.
-    const id = typeof inserted === 'object' ? inserted.id : inserted;
+    const [inserted] = isMySQL(db) ? await insert : await insert.returning('id');
+    const id: number = typeof inserted === 'object' ? inserted.id : inserted;
     const created = await findAccountById(db, id);
     if (!created) throw new Error(`User ${id} vanished after insert`);
     return created;
