@@ -137,7 +137,7 @@ describe('an unexpected error', () => {
       const res = await browser.get('/dashboard');
       expect(res.status).toBe(500);
       expect(res.text).toMatch(/users/);
-      expect(res.text).toMatch(/    at /);
+      expect(res.text).toMatch(/\n\s+at /);
     } finally {
       await dev.close();
     }
