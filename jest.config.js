@@ -4,6 +4,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // The cluster test needs PostgreSQL and nginx: npm run test:cluster runs it on its own.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/cluster/'],
   // tsconfig's isolatedModules makes ts-jest transpile only: `npm run typecheck` is the type
   // checker, so the suite starts fast.
   transform: { '^.+\\.ts$': 'ts-jest' },

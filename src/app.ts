@@ -53,6 +53,13 @@ export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Exp
   // 1. A request id and one log line per request, then security headers, so every response
   //    carries both: pages, assets, errors.
   app.use(requestLogger(logger));
+  const { instanceName } = config;
+  if (instanceName) {
+    app.use((_req, res, next) => {
+      res.set('X-Instance', instanceName);
+      next();
+    });
+  }
   app.use(securityHeaders(config));
 
   // 2. Static files and health probes, before the session: neither needs a session lookup.

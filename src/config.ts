@@ -35,6 +35,10 @@ const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   SITE_NAME: z.string().trim().min(1).max(60).default('Session Starter'),
   HOST: z.string().min(1).default('127.0.0.1'),
+  INSTANCE_NAME: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'INSTANCE_NAME may use letters, digits, "_", "." and "-"')
+    .optional(),
   PORT: integer('PORT', 0, 65535, 3000),
   DATABASE_URL: z
     .string()
@@ -75,6 +79,8 @@ export interface Config {
   /** Shown in page titles, and refused inside passwords. */
   readonly siteName: string;
   readonly host: string;
+  /** Sent as X-Instance on every response, to see which instance answered behind a balancer. */
+  readonly instanceName?: string;
   readonly port: number;
   readonly databaseUrl: string;
   readonly session: {
@@ -167,6 +173,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     isProduction,
     siteName: env.SITE_NAME,
     host: env.HOST,
+    instanceName: env.INSTANCE_NAME,
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,
     session: {

@@ -1,0 +1,187 @@
+import https from 'node:https';
+import { startCluster, type Cluster } from './cluster';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+// The certificate is self-signed, made when the cluster starts: trusted here, and nowhere else.
+const agent = new https.Agent({ rejectUnauthorized: false, keepAlive: true, maxSockets: 8 });
+
+/** A browser for the https front door: keeps cookies, including Secure ones. */
+class Client {
+  private readonly jar = new Map<string, string>();
+  constructor(private readonly base: string) {}
+
+  cookie(name: string) {
+    return this.jar.get(name);
+  }
+
+  request(method: string, path: string, form?: Record<string, string>): Promise<Reply> {
+    const body = form ? new URLSearchParams(form).toString() : undefined;
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        `${this.base}${path}`,
+        {
+          method,
+          agent,
+          headers: {
+            Cookie: [...this.jar].map(([name, value]) => `${name}=${value}`).join('; '),
+            ...(body && { 'Content-Type': 'application/x-www-form-urlencoded' }),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += String(chunk)));
+          res.on('end', () => {
+            for (const header of res.headers['set-cookie'] ?? []) {
+              const [pair = ''] = header.split(';');
+              const [name = '', value = ''] = pair.split('=');
+              if (value === '' || /max-age=0/i.test(header)) this.jar.delete(name);
+              else this.jar.set(name, value);
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
+          });
+        },
+      );
+      req.once('error', reject);
+      req.end(body);
+    });
+  }
+
+  async submit(action: string, fields: Record<string, string>, from = action) {
+    const page = await this.request('GET', from);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    return this.request('POST', action, { ...fields, _csrf: token });
+  }
+}
+
+/** Keeps `clients` busy loading /dashboard until stop() resolves; returns every status seen. */
+function steadyLoad(clients: Client[]) {
+  let running = true;
+  const statuses: number[] = [];
+  const errors: string[] = [];
+  const loops = clients.map(async (client) => {
+    while (running) {
+      try {
+        statuses.push((await client.request('GET', '/dashboard')).status);
+      } catch (error) {
+        errors.push(String(error));
+      }
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return { statuses, errors };
+    },
+  };
+}
+
+const PASSWORD = 'a long and unremarkable passphrase';
+let cluster: Cluster;
+
+beforeAll(async () => {
+  cluster = await startCluster({ size: 3 });
+}, 120_000);
+afterAll(() => cluster?.stop(), 60_000);
+
+async function signedInClient(username: string) {
+  const client = new Client(cluster.url);
+  const res = await client.submit('/register', { username, password: PASSWORD });
+  expect(res.status).toBe(303);
+  return client;
+}
+
+describe('three instances behind nginx', () => {
+  it('spreads requests over all three', async () => {
+    const seen = new Set<string>();
+    const client = new Client(cluster.url);
+    for (let i = 0; i < 30; i++)
+      seen.add(String((await client.request('GET', '/')).headers['x-instance']));
+    expect([...seen].sort()).toEqual(['app-1', 'app-2', 'app-3']);
+  });
+
+  it('issues the production cookie for real: __Host-sid, Secure, over TLS', async () => {
+    const client = new Client(cluster.url);
+    const res = await client.submit('/register', { username: 'tls_user', password: PASSWORD });
+    const setCookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).join('\n');
+    expect(setCookie).toMatch(/__Host-sid=[^;]+;.*Secure/);
+    expect(res.headers['strict-transport-security']).toMatch(/max-age=31536000/);
+  });
+
+  it('a login on one instance is valid on the others', async () => {
+    const client = await signedInClient('everywhere');
+    const seen = new Set<string>();
+    for (let i = 0; i < 15; i++) {
+      const res = await client.request('GET', '/dashboard');
+      expect(res.status).toBe(200);
+      seen.add(String(res.headers['x-instance']));
+    }
+    expect(seen.size).toBe(3);
+  });
+
+  it('kill -9 of one instance under steady load logs nobody out', async () => {
+    const clients = await Promise.all([1, 2, 3, 4].map((i) => signedInClient(`steady${i}`)));
+    const load = steadyLoad(clients);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const victim = cluster.instances[1];
+    victim?.process.kill('SIGKILL');
+    await victim?.exited;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const { statuses, errors } = await load.stop();
+
+    const failed = statuses.filter((status) => status !== 200);
+    console.log(
+      `kill -9 under load: ${statuses.length} requests, ${failed.length} not 200, ${errors.length} errors`,
+    );
+    expect(statuses.length).toBeGreaterThan(20);
+    // Nobody was sent to the login page, and nginx retried what the dead instance dropped.
+    expect(statuses).not.toContain(302);
+    expect(failed).toEqual([]);
+    expect(errors).toEqual([]);
+    await cluster.start(1);
+    for (const client of clients)
+      expect((await client.request('GET', '/dashboard')).status).toBe(200);
+  }, 60_000);
+
+  it('a rolling restart of all three loses no session', async () => {
+    const clients = await Promise.all([1, 2, 3].map((i) => signedInClient(`rolling${i}`)));
+    const load = steadyLoad(clients);
+    for (let i = 0; i < cluster.instances.length; i++) {
+      const instance = cluster.instances[i];
+      instance?.process.kill('SIGTERM');
+      expect(await instance?.exited).toBe(0);
+      await cluster.start(i);
+    }
+    const { statuses, errors } = await load.stop();
+    console.log(`rolling restart: ${statuses.length} requests, ${errors.length} errors`);
+    expect(statuses).not.toContain(302);
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    expect(errors).toEqual([]);
+    for (const client of clients)
+      expect((await client.request('GET', '/dashboard')).status).toBe(200);
+  }, 120_000);
+
+  it('counts failed logins across instances: the 11th attempt gets 429', async () => {
+    await signedInClient('guessed');
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const res = await new Client(cluster.url).submit('/login', {
+        username: 'guessed',
+        password: 'wrong guess',
+      });
+      expect(res.status).toBe(401);
+      seen.add(String(res.headers['x-instance']));
+    }
+    expect(seen.size).toBeGreaterThan(1);
+    const blocked = await new Client(cluster.url).submit('/login', {
+      username: 'guessed',
+      password: PASSWORD,
+    });
+    expect(blocked.status).toBe(429);
+  }, 60_000);
+});
