@@ -94,7 +94,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     this.logger = options.logger;
     this.maxSessionBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 3000;
-    this.cleanupBatchSize = options.cleanupBatchSize ?? 500;
+    this.cleanupBatchSize = options.cleanupBatchSize ?? 100;
     const interval = options.cleanupIntervalMs ?? 60_000;
     if (interval > 0) this.scheduleCleanup(interval);
   }
