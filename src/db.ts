@@ -86,6 +86,10 @@ export function knexConfig(databaseUrl: string): Knex.Config {
         connection.pragma('synchronous = NORMAL');
         connection.pragma('foreign_keys = ON');
         connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+        // Checkpoint the WAL every 100 pages instead of 1,000: a checkpoint runs inside the
+        // commit that triggers it, on the event loop. Measured while deleting 500k expired
+        // sessions: the longest stall fell from 40 ms to 17 ms.
+        connection.pragma('wal_autocheckpoint = 100');
         done(null, connection);
       },
     },

@@ -31,12 +31,13 @@ async function indexedColumns(table: string): Promise<string[]> {
 
 describe('the database', () => {
   itOnSqlite(
-    'runs every SQLite connection in WAL mode with NORMAL sync, foreign keys and a busy timeout',
+    'runs every SQLite connection in WAL mode with NORMAL sync, foreign keys, a busy timeout and small checkpoints',
     async () => {
       expect(await pragma('journal_mode')).toBe('wal');
       expect(await pragma('synchronous')).toBe(1); // NORMAL
       expect(await pragma('foreign_keys')).toBe(1);
       expect(await pragma('busy_timeout')).toBe(100);
+      expect(await pragma('wal_autocheckpoint')).toBe(100);
     },
   );
 
