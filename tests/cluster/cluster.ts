@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import knex from 'knex';
 import { knexConfig } from '../../src/db';
+import { freePort } from '../helpers/server-process';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -31,17 +32,6 @@ export interface Cluster {
   /** Starts (or restarts) instance `index` and waits until it is ready. */
   start(index: number): Promise<Instance>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** nginx from Debian's package, installed if it is missing (the machines here run as root). */
