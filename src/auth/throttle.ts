@@ -21,6 +21,10 @@ export const RATE_LIMITS_TABLE = 'rate_limits';
  * account is counted the same way, so throttling reveals nothing about which names exist. A
  * successful login clears its account's count (not the IP's: one good password must not buy a
  * guessing IP a fresh allowance). Registrations are limited per IP.
+ *
+ * The check and the count are two steps, so guesses sent at the same instant can all pass the
+ * check before any is counted: the limit can be overshot by the number of requests in flight,
+ * not more.
  */
 export interface Throttle {
   /** Seconds until this login may be attempted, or 0 if it may be now. */
