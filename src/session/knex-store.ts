@@ -140,21 +140,17 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       return Promise.resolve();
     }
     const expired = this.timestamp(Date.now() + (session.cookie.maxAge ?? 86_400_000));
-    return this.answer(callback, async () => {
-      try {
-        if (loaded) {
-          await this.knex(this.table).where('sid', sid).update({ sess: json, expired });
-          loadedSessions.set(session, this.readTimestamp(expired));
-        } else {
-          await this.knex(this.table)
-            .insert({ sid, sess: json, expired })
-            .onConflict('sid')
-            .merge(['sess', 'expired']);
-        }
-      } catch (error) {
-        if (!loaded) throw error;
-        this.logger.warn({ err: error }, 'session update dropped: the page was already sent');
-      }
+    if (!loaded) {
+      return this.answer(callback, async () => {
+        await this.knex(this.table)
+          .insert({ sid, sess: json, expired })
+          .onConflict('sid')
+          .merge(['sess', 'expired']);
+      });
+    }
+    return this.answer(this.afterPageSent(callback, 'session update dropped'), async () => {
+      await this.knex(this.table).where('sid', sid).update({ sess: json, expired });
+      loadedSessions.set(session, this.readTimestamp(expired));
     });
   }
 
@@ -171,17 +167,12 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       callback?.();
       return Promise.resolve();
     }
-    return this.answer(callback, async () => {
-      try {
-        await this.knex(this.table)
-          .where('sid', sid)
-          .andWhere('expired', '>', this.timestamp(Date.now()))
-          .update({ expired: this.timestamp(nextExpiry) });
-        loadedSessions.set(session, nextExpiry);
-      } catch (error) {
-        // Like a failed save: the page is out; the next request will try again.
-        this.logger.warn({ err: error }, 'session touch dropped');
-      }
+    return this.answer(this.afterPageSent(callback, 'session touch dropped'), async () => {
+      await this.knex(this.table)
+        .where('sid', sid)
+        .andWhere('expired', '>', this.timestamp(Date.now()))
+        .update({ expired: this.timestamp(nextExpiry) });
+      loadedSessions.set(session, nextExpiry);
     });
   }
 
@@ -254,6 +245,18 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     }, interval);
     // The timer alone must not keep a finished process alive.
     this.cleanupTimer.unref();
+  }
+
+  /**
+   * The callback for a write that express-session makes as the response ends, when the page is
+   * already on its way: a failure (or a timeout) is logged and swallowed, since passing it on
+   * would cut a half-written response. The next request tries again.
+   */
+  private afterPageSent(callback: Callback | undefined, message: string): Callback {
+    return (error) => {
+      if (error) this.logger.warn({ err: error }, message);
+      callback?.();
+    };
   }
 
   /**
