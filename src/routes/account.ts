@@ -3,10 +3,9 @@ import { confirmPassword } from '../auth/credentials';
 import { changePasswordForm, deleteAccountForm, parseForm, type FieldErrors } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
+import { clientIp, refuseWhileThrottled } from '../auth/throttle';
 import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
 import type { AppDependencies } from '../app';
-import { HttpError } from '../errors';
-import { clientIp } from './auth';
 import { setFlash } from '../session/flash';
 
 /** The account page: change the password, delete the account. Both ask for the password again. */
@@ -18,8 +17,7 @@ export function accountRoutes(deps: AppDependencies): Router {
    * way to guess the password without limit.
    */
   const passwordConfirmed = async (req: Request, user: User, password: string) => {
-    const wait = await throttle.loginWait(user.username, clientIp(req));
-    if (wait > 0) throw new HttpError(429, 'ETHROTTLED', wait);
+    refuseWhileThrottled(await throttle.loginWait(user.username, clientIp(req)));
     if (await confirmPassword(db, user.id, password)) return true;
     await throttle.loginFailed(user.username, clientIp(req));
     return false;

@@ -1,11 +1,11 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { authenticate } from '../auth/credentials';
 import { keptValues, loginForm, parseForm, registerForm, type FieldErrors } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { safeNextPath } from '../auth/safe-redirect';
+import { clientIp, refuseWhileThrottled } from '../auth/throttle';
 import { createAccount, UsernameTakenError, type Account } from '../auth/users';
 import type { AppDependencies } from '../app';
-import { HttpError } from '../errors';
 import { usernameTag } from '../logger';
 import { setFlash } from '../session/flash';
 
@@ -37,8 +37,7 @@ export function authRoutes(deps: AppDependencies): Router {
     const form = parseForm(registerSchema, req.body);
     const values = keptValues(req.body, ['username']);
     if (!form.ok) return renderRegister(res, 400, values, form.errors);
-    const wait = await throttle.registration(clientIp(req));
-    if (wait > 0) throw new HttpError(429, 'ETHROTTLED', wait);
+    refuseWhileThrottled(await throttle.registration(clientIp(req)));
 
     const passwordHash = await hashPassword(form.data.password, config.bcryptCost);
     let account: Account;
@@ -63,8 +62,7 @@ export function authRoutes(deps: AppDependencies): Router {
 
     // Checked before any password work: past the limit, guessing costs the attacker nothing
     // more but costs us no bcrypt time either.
-    const wait = await throttle.loginWait(username, clientIp(req));
-    if (wait > 0) throw new HttpError(429, 'ETHROTTLED', wait);
+    refuseWhileThrottled(await throttle.loginWait(username, clientIp(req)));
 
     const account = await authenticate(db, { username, password }, config.bcryptCost);
     if (!account) {
@@ -102,9 +100,4 @@ function renderLogin(
   errors: FieldErrors = {},
 ) {
   res.status(status).render('login', { title: 'Log in', values, errors });
-}
-
-/** The client's address as Express sees it through TRUST_PROXY hops. */
-export function clientIp(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
