@@ -72,7 +72,7 @@ export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Exp
 
   // 4. The session: req.session from the signed cookie and the sessions table.
   app.use(sessionCookieMaxAge(cookie.name));
-  app.use(sessionMiddleware(config, store));
+  app.use(sessionMiddleware(config, store, cookie));
 
   // 5. CSRF: POSTs from other sites are refused, then every POST must carry a valid token.
   const csrf = csrfProtection(config);

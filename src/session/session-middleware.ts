@@ -30,8 +30,11 @@ export function sessionCookie(config: Config): SessionCookie {
  * express-session wired the way this project needs it. The cookie carries only the signed,
  * random session id; everything else stays in the store.
  */
-export function sessionMiddleware(config: Config, store: Store): RequestHandler {
-  const cookie = sessionCookie(config);
+export function sessionMiddleware(
+  config: Config,
+  store: Store,
+  cookie: SessionCookie,
+): RequestHandler {
   return session({
     name: cookie.name,
     // An array: the first signs new cookies, all verify, so a secret can be rotated without
