@@ -67,7 +67,8 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
       case 'mysql':
         return new RateLimiterMySQL({
           ...options,
-          dbName: new URL(config.databaseUrl).pathname.slice(1),
+          // The database knex connected to, not parsed from the URL a second time.
+          dbName: (db.client.config.connection as { database: string }).database,
         });
       default:
         return new RateLimiterSQLite(options);
