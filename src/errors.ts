@@ -57,6 +57,12 @@ const UNAVAILABLE: ErrorPage = {
   message: 'The site cannot reach its database right now. Please try again in a few seconds.',
 };
 
+/** Password checks are queued beyond their limit (a login storm): see password-pool.ts. */
+const BUSY: ErrorPage = {
+  title: 'Busy right now',
+  message: 'Very many people are signing in at this moment. Please try again in a few seconds.',
+};
+
 /** Seconds a client should wait before retrying while the database is unavailable. */
 const UNAVAILABLE_RETRY_SECONDS = 5;
 
@@ -93,13 +99,15 @@ export function errorHandler(config: Config): ErrorRequestHandler {
     if (status >= 500) res.err = error instanceof Error ? error : new Error(String(error));
 
     const page =
-      status === 503
-        ? UNAVAILABLE
-        : status === 500
-          ? SERVER_ERROR
-          : error?.code === 'EBADCSRFTOKEN' || error?.code === 'ECROSSSITE'
-            ? FORM_REFUSED
-            : (CLIENT_ERRORS[status] ?? BAD_REQUEST);
+      error?.code === 'EPASSWORDBUSY'
+        ? BUSY
+        : status === 503
+          ? UNAVAILABLE
+          : status === 500
+            ? SERVER_ERROR
+            : error?.code === 'EBADCSRFTOKEN' || error?.code === 'ECROSSSITE'
+              ? FORM_REFUSED
+              : (CLIENT_ERRORS[status] ?? BAD_REQUEST);
     res.status(status);
     const retryAfter =
       error instanceof HttpError && error.retryAfterSeconds !== undefined

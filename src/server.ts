@@ -1,4 +1,5 @@
 import { createApp } from './app';
+import { closePasswordPool } from './auth/passwords';
 import { ConfigError, readConfig } from './config';
 import { createDatabase } from './db';
 import { createLogger } from './logger';
@@ -59,7 +60,7 @@ async function waitForDatabase() {
 
 /**
  * Stop accepting connections, let requests in flight finish (for SHUTDOWN_GRACE_MS at most),
- * stop the store's timer, close the database pool, exit 0.
+ * stop the store's timer, close the database pool and the password threads, exit 0.
  */
 function shutdown(signal: NodeJS.Signals) {
   if (shuttingDown) return;
@@ -72,7 +73,7 @@ function shutdown(signal: NodeJS.Signals) {
   server.close(() => {
     clearTimeout(force);
     stopSessionStore(store);
-    db.destroy().then(
+    Promise.all([db.destroy(), closePasswordPool()]).then(
       () => {
         logger.info('shut down cleanly');
         process.exit(0);

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { createPasswordPool, type PasswordPool } from './password-pool';
 
-// Every hash and every check goes through this module, so the work can move off the event loop
-// (bcryptjs's "async" API still computes on it) without touching a caller.
+// Every hash and every check goes through this module, and from here into worker threads
+// (password-pool.ts): the event loop never runs bcrypt.
 
 /**
  * bcrypt reads only the first 72 bytes of its input and silently ignores the rest: with plain
@@ -19,10 +19,21 @@ function prehash(password: string): string {
     .digest('base64');
 }
 
-export function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(prehash(password), cost);
+/** One pool per process, started by the first password operation. */
+let pool: PasswordPool | undefined;
+const passwordPool = () => (pool ??= createPasswordPool());
+
+export async function hashPassword(password: string, cost: number): Promise<string> {
+  return String(await passwordPool().run({ op: 'hash', input: prehash(password), cost }));
 }
 
-export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return bcrypt.compare(prehash(password), hash);
+export async function verifyPassword(password: string, hash: string): Promise<boolean> {
+  return (await passwordPool().run({ op: 'verify', input: prehash(password), hash })) === true;
+}
+
+/** Ends the worker threads (graceful shutdown); a later password operation starts new ones. */
+export async function closePasswordPool(): Promise<void> {
+  const closing = pool;
+  pool = undefined;
+  await closing?.close();
 }

@@ -1,0 +1,57 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { Piscina } from 'piscina';
+import { HttpError } from '../errors';
+import { paths } from '../paths';
+import type { PasswordTask } from './password-worker';
+
+/**
+ * Too many password checks are already waiting: the request gets a 503 with Retry-After at once,
+ * rather than a place at the end of a queue that would only grow during a login storm.
+ */
+export class PasswordWorkBusyError extends HttpError {
+  constructor() {
+    super(503, 'EPASSWORDBUSY', 2);
+    this.name = 'PasswordWorkBusyError';
+  }
+}
+
+export interface PasswordPool {
+  run(task: PasswordTask): Promise<string | boolean>;
+  close(): Promise<void>;
+}
+
+export interface PasswordPoolOptions {
+  /** Worker threads (default: one fewer than the cores this process may use, at least one). */
+  threads?: number;
+  /** Tasks that may wait for a free thread; more are refused (default: 16 per thread). */
+  queueLimit?: number;
+}
+
+/**
+ * bcrypt off the event loop. bcryptjs's "async" API only slices the work into chunks that still
+ * run on the main thread: during a login storm every other page waits behind them. Here each
+ * hash or check runs in a worker thread (piscina), and the main thread stays free for pages.
+ */
+export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordPool {
+  const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
+  const queueLimit = options.queueLimit ?? 16 * threads;
+  const worker = path.join(__dirname, `password-worker${paths.moduleExtension}`);
+  const pool = new Piscina<PasswordTask, string | boolean>({
+    filename: worker,
+    minThreads: 0,
+    maxThreads: threads,
+    maxQueue: queueLimit,
+    // Threads end after a minute without work; the first login after that starts one again.
+    idleTimeout: 60_000,
+    // Run from TypeScript (npm run dev, the tests): the worker thread needs tsx's loader too.
+    execArgv: worker.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : [],
+  });
+  return {
+    run(task) {
+      if (pool.queueSize >= queueLimit) return Promise.reject(new PasswordWorkBusyError());
+      return pool.run(task);
+    },
+    close: () => pool.close(),
+  };
+}

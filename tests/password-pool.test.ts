@@ -1,0 +1,62 @@
+import bcrypt from 'bcryptjs';
+import { Browser } from './helpers/browser';
+import { createTestApp, logIn, PASSWORD, register, type TestApp } from './helpers/test-app';
+import { createPasswordPool, PasswordWorkBusyError } from '../src/auth/password-pool';
+import * as passwords from '../src/auth/passwords';
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('password work off the event loop', () => {
+  it('hashing and checking never run bcrypt on the main thread', async () => {
+    const onMainThread = [
+      jest.spyOn(bcrypt, 'hash'),
+      jest.spyOn(bcrypt, 'hashSync'),
+      jest.spyOn(bcrypt, 'compare'),
+      jest.spyOn(bcrypt, 'compareSync'),
+    ];
+    const hash = await passwords.hashPassword('a password for the worker', 4);
+    expect(hash).toMatch(/^\$2b\$04\$/);
+    expect(await passwords.verifyPassword('a password for the worker', hash)).toBe(true);
+    expect(await passwords.verifyPassword('another password', hash)).toBe(false);
+    for (const spy of onMainThread) expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('a full queue refuses new work at once with a 503 and Retry-After', async () => {
+    const pool = createPasswordPool({ threads: 1, queueLimit: 2 });
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () => pool.run({ op: 'hash', input: 'x', cost: 8 })),
+      );
+      const refused = results.filter((r) => r.status === 'rejected');
+      const hashed = results.filter((r) => r.status === 'fulfilled');
+      // One task running and two waiting (or three waiting while the thread starts).
+      expect(hashed.length).toBeGreaterThanOrEqual(2);
+      expect(hashed.length).toBeLessThanOrEqual(3);
+      for (const r of refused) {
+        expect(r.reason).toBeInstanceOf(PasswordWorkBusyError);
+        expect(r.reason).toMatchObject({ status: 503, retryAfterSeconds: 2 });
+      }
+      // Once the queue drains, work is accepted again.
+      expect(await pool.run({ op: 'hash', input: 'x', cost: 4 })).toMatch(/^\$2b\$04\$/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('login while password work is saturated', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+    await register(new Browser(t.app), 'storm_user');
+  });
+  afterAll(() => t.close());
+
+  it('answers 503 with Retry-After and a page that says why', async () => {
+    jest.spyOn(passwords, 'verifyPassword').mockRejectedValue(new PasswordWorkBusyError());
+    const res = await logIn(new Browser(t.app), 'storm_user', PASSWORD);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('2');
+    expect(res.text).toContain('Very many people are signing in at this moment.');
+  });
+});
