@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', 'bench/tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   { files: ['**/*.js'], languageOptions: { sourceType: 'commonjs' } },

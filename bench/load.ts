@@ -1,0 +1,65 @@
+import autocannon from 'autocannon';
+import { PROXY_HEADERS } from './site';
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+}
+
+export interface LoadOptions {
+  /** Paths each connection requests in turn. */
+  paths?: string[];
+  method?: 'GET' | 'POST';
+  body?: string;
+  /** One Cookie header per connection (connections share them round-robin). */
+  cookies?: string[];
+  connections: number;
+  durationSeconds?: number;
+  amount?: number;
+  /** A fixed request rate instead of as fast as the server answers. */
+  ratePerSecond?: number;
+  /** Status codes that count as an answer (default 200). */
+  expect?: number[];
+}
+
+/**
+ * One autocannon run. Any unexpected status fails the benchmark: a run that measured login
+ * redirects or 503 pages would be fast and meaningless.
+ */
+export async function load(url: string, options: LoadOptions): Promise<LoadResult> {
+  const { cookies = [], paths = ['/'], method = 'GET', body, expect = [200] } = options;
+  let nextClient = 0;
+  const unexpected = new Map<number, number>();
+  const onResponse = (status: number) => {
+    if (!expect.includes(status)) unexpected.set(status, (unexpected.get(status) ?? 0) + 1);
+  };
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    ...(options.amount ? { amount: options.amount } : { duration: options.durationSeconds }),
+    overallRate: options.ratePerSecond,
+    requests: paths.map((path) => ({ method, path, body, onResponse })),
+    setupClient: (client) => {
+      const cookie = cookies[nextClient++ % Math.max(cookies.length, 1)];
+      client.setHeaders({
+        ...PROXY_HEADERS,
+        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...(cookie ? { cookie } : {}),
+      });
+    },
+  });
+  if (result.errors > 0 || result.timeouts > 0 || unexpected.size > 0) {
+    const statuses = [...unexpected].map(([status, n]) => `${n}×${status}`).join(', ');
+    throw new Error(
+      `${url}: ${result.errors} errors, ${result.timeouts} timeouts, unexpected ${statuses}`,
+    );
+  }
+  return {
+    requestsPerSecond: result.requests.total / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+  };
+}

@@ -1,0 +1,257 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../src/paths';
+import type { LoadResult } from './load';
+
+export type VariantName = 'memory' | 'ceiling' | 'sqlite' | 'postgres';
+
+const LABELS: Record<VariantName, string> = {
+  memory: 'MemoryStore (baseline)',
+  ceiling: 'express + pug, no session (ceiling)',
+  sqlite: 'this project, SQLite',
+  postgres: 'this project, PostgreSQL',
+};
+
+interface Summary {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  runs: LoadResult[];
+}
+
+export interface StoreResult {
+  rows: number;
+  expired: number;
+  read: { reads: number; p50Ms: number; p99Ms: number };
+  cleanup: { maxStallMs: number; p99StallMs: number; durationMs: number };
+  stockCleanup: { maxStallMs: number; p99StallMs: number; durationMs: number };
+}
+
+export interface BenchResults {
+  date: string;
+  quick: boolean;
+  machine: { cpus: number; cpuModel: string; node: string; pinned: boolean };
+  settings: { seconds: number; rounds: number; connections: number; storeRows: number };
+  sessionWrite: Partial<Record<VariantName, Summary>>;
+  sessionUnchanged: Partial<Record<VariantName, Summary>>;
+  loginStorm: Partial<
+    Record<VariantName, { logins: LoadResult; quiet: LoadResult; during: LoadResult }>
+  >;
+  memory: {
+    requests: number;
+    startMiB: number;
+    endMiB: number;
+    maxMiB: number;
+    changePercent: number;
+  };
+  store: { sqlite: StoreResult; postgres: StoreResult };
+}
+
+const fixed = (value: number | undefined, digits = 0) =>
+  value === undefined ? '–' : value.toFixed(digits);
+
+function pageTable(rows: Partial<Record<VariantName, Summary>>): string[] {
+  const memory = rows.memory?.requestsPerSecond ?? NaN;
+  const ceiling = rows.ceiling?.requestsPerSecond ?? NaN;
+  const lines = [
+    '| variant | req/s | p50 ms | p99 ms | × MemoryStore | × ceiling |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const name of ['ceiling', 'memory', 'sqlite', 'postgres'] as const) {
+    const row = rows[name];
+    if (!row) continue;
+    const runs = row.runs.map((run) => fixed(run.requestsPerSecond)).join(' / ');
+    lines.push(
+      `| ${LABELS[name]} | ${fixed(row.requestsPerSecond)} (${runs}) | ${fixed(row.p50Ms, 1)} | ` +
+        `${fixed(row.p99Ms, 1)} | ${fixed(row.requestsPerSecond / memory, 2)} | ` +
+        `${fixed(row.requestsPerSecond / ceiling, 2)} |`,
+    );
+  }
+  return lines;
+}
+
+interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export function targets(results: BenchResults): Target[] {
+  const write = results.sessionWrite;
+  const sqliteRatio =
+    (write.sqlite?.requestsPerSecond ?? 0) / (write.memory?.requestsPerSecond ?? 1);
+  const pgRatio = (write.postgres?.requestsPerSecond ?? 0) / (write.sqlite?.requestsPerSecond ?? 1);
+  const storm = results.loginStorm.sqlite?.during.p99Ms ?? Infinity;
+  const { cleanup, read } = results.store.sqlite;
+  return [
+    {
+      name: '(1) page view with a session write, SQLite',
+      goal: '≥ 0.85 × MemoryStore',
+      measured: `${sqliteRatio.toFixed(2)} ×`,
+      met: sqliteRatio >= 0.85,
+    },
+    {
+      name: '(4) other pages during a login storm, SQLite',
+      goal: 'p99 ≤ 50 ms',
+      measured: `${storm} ms`,
+      met: storm <= 50,
+    },
+    {
+      name: '(5) expired-session cleanup, SQLite',
+      goal: 'stall ≤ 20 ms',
+      measured: `${cleanup.maxStallMs.toFixed(1)} ms`,
+      met: cleanup.maxStallMs <= 20,
+    },
+    {
+      name: '(6) session read with 1M rows, SQLite',
+      goal: 'p99 < 1 ms',
+      measured: `${read.p99Ms.toFixed(3)} ms`,
+      met: read.p99Ms < 1,
+    },
+    {
+      name: `(7) resident memory over ${results.memory.requests.toLocaleString('en')} requests`,
+      goal: 'within ± 10 %',
+      measured: `${results.memory.changePercent >= 0 ? '+' : ''}${results.memory.changePercent.toFixed(1)} %`,
+      met: Math.abs(results.memory.changePercent) <= 10,
+    },
+    {
+      name: '(1) on PostgreSQL',
+      goal: '≥ 0.7 × SQLite',
+      measured: `${pgRatio.toFixed(2)} ×`,
+      met: pgRatio >= 0.7,
+    },
+  ];
+}
+
+function markdown(results: BenchResults): string {
+  const { machine, settings, memory, store } = results;
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${results.date.slice(0, 16).replace('T', ' ')} UTC` +
+      `${results.quick ? ' (**quick run**: short and small, not for comparison)' : ''}. ` +
+      `${machine.cpus} × ${machine.cpuModel}, Node.js ${machine.node}; servers ` +
+      `${machine.pinned ? 'pinned to core 0, load generator to core 1' : 'not pinned (no taskset)'}. ` +
+      `Each page measurement: ${settings.connections} connections, ${settings.seconds} s, ` +
+      `${settings.rounds} rounds interleaved across variants (single runs in brackets). ` +
+      'Raw numbers: `results.json`; ratios: `ratios.svg`; how it works: `README.md`.',
+    '',
+    '## Targets',
+    '',
+    '| measurement | target | measured | |',
+    '|---|---|---|---|',
+    ...targets(results).map(
+      (t) => `| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? 'met' : '**missed**'} |`,
+    ),
+    '',
+    '## 1. Signed-in page views that append to the page history (a session write each)',
+    '',
+    ...pageTable(results.sessionWrite),
+    '',
+    '## 2. Signed-in page views that leave the session unchanged',
+    '',
+    ...pageTable(results.sessionUnchanged),
+    '',
+    '## 3 and 4. Login storm: 10 connections posting the login form',
+    '',
+    'A signed-in visitor loads the dashboard 50 times a second, first alone, then during the storm.',
+    '',
+    '| variant | logins/s | login p99 ms | dashboard p99 ms, quiet | dashboard p50 / p99 ms, storm |',
+    '|---|---:|---:|---:|---:|',
+    ...(['memory', 'sqlite', 'postgres'] as const).flatMap((name) => {
+      const storm = results.loginStorm[name];
+      if (!storm) return [];
+      return [
+        `| ${LABELS[name]} | ${fixed(storm.logins.requestsPerSecond, 1)} | ${storm.logins.p99Ms} | ` +
+          `${storm.quiet.p99Ms} | ${storm.during.p50Ms} / ${storm.during.p99Ms} |`,
+      ];
+    }),
+    '',
+    `## 5 and 6. The sessions table with ${store.sqlite.rows.toLocaleString('en')} rows, half expired`,
+    '',
+    '| database | session read p50 / p99 ms | cleanup: longest stall ms | cleanup: total s | ' +
+      'connect-session-knex cleanup: stall ms |',
+    '|---|---:|---:|---:|---:|',
+    ...(['sqlite', 'postgres'] as const).map((name) => {
+      const s = store[name];
+      return (
+        `| ${name === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${s.read.p50Ms.toFixed(3)} / ` +
+        `${s.read.p99Ms.toFixed(3)} | ${s.cleanup.maxStallMs.toFixed(1)} | ` +
+        `${(s.cleanup.durationMs / 1000).toFixed(1)} | ${s.stockCleanup.maxStallMs.toFixed(0)} |`
+      );
+    }),
+    '',
+    '## 7. Resident memory, this project on SQLite',
+    '',
+    `${memory.requests.toLocaleString('en')} page views after a warm-up of a fifth as many: ` +
+      `${memory.startMiB.toFixed(1)} MiB at the start, ${memory.endMiB.toFixed(1)} MiB at the end ` +
+      `(highest ${memory.maxMiB.toFixed(1)} MiB).`,
+    '',
+  ];
+  const history = path.join(projectRoot, 'bench', 'optimisations.md');
+  if (fs.existsSync(history)) lines.push(fs.readFileSync(history, 'utf8').trim(), '');
+  return lines.join('\n');
+}
+
+/** Horizontal bars: each variant's req/s as a multiple of MemoryStore's, for measurements 1 and 2. */
+function chart(results: BenchResults): string {
+  const groups = [
+    ['1. history write', results.sessionWrite],
+    ['2. session unchanged', results.sessionUnchanged],
+  ] as const;
+  const names = ['ceiling', 'memory', 'sqlite', 'postgres'] as const;
+  const colours = { ceiling: '#8a94a6', memory: '#3b6fd8', sqlite: '#1f9d6b', postgres: '#c2762b' };
+  const barHeight = 18;
+  const left = 250;
+  const scale = 260; // pixels for 1.0 ×
+  const maxRatio = 2.5;
+  const width = left + scale * maxRatio + 60;
+  let y = 40;
+  const parts: string[] = [];
+  for (const [title, rows] of groups) {
+    const memory = rows.memory?.requestsPerSecond ?? NaN;
+    parts.push(`<text x="10" y="${y}" font-weight="bold">${title}</text>`);
+    y += 10;
+    for (const name of names) {
+      const ratio = (rows[name]?.requestsPerSecond ?? 0) / memory;
+      const w = Math.min(ratio, maxRatio) * scale;
+      parts.push(
+        `<text x="10" y="${y + 13}">${LABELS[name]}</text>`,
+        `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${colours[name]}"/>`,
+        `<text x="${(left + w + 6).toFixed(1)}" y="${y + 13}">${ratio.toFixed(2)} ×</text>`,
+      );
+      y += barHeight + 6;
+    }
+    y += 20;
+  }
+  const line = (ratio: number, label: string) =>
+    `<line x1="${left + ratio * scale}" y1="20" x2="${left + ratio * scale}" y2="${y - 20}" ` +
+    `stroke="#555" stroke-dasharray="4 3"/><text x="${left + ratio * scale + 3}" y="16" ` +
+    `font-size="11">${label}</text>`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" ` +
+      `font-family="system-ui, sans-serif" font-size="13">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    ...parts,
+    line(1, 'MemoryStore'),
+    line(0.85, 'target 0.85'),
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/** Writes results.md, results.json and ratios.svg under bench/; returns their paths. */
+export function writeReport(results: BenchResults): string[] {
+  const dir = path.join(projectRoot, 'bench');
+  const files = {
+    'results.md': markdown(results),
+    'results.json': `${JSON.stringify(results, null, 2)}\n`,
+    'ratios.svg': chart(results),
+  };
+  return Object.entries(files).map(([name, content]) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, content);
+    return path.relative(projectRoot, file);
+  });
+}

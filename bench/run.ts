@@ -1,0 +1,263 @@
+// `npm run bench`: every variant as its own production server pinned to core 0, the load
+// generator (this process) on core 1, measurements interleaved across variants and repeated,
+// so every ratio compares numbers taken side by side in one run. See bench/README.md.
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knex from 'knex';
+import { createDatabase, knexConfig } from '../src/db';
+import { projectRoot } from '../src/paths';
+import { load, type LoadResult } from './load';
+import { writeReport, type BenchResults, type StoreResult, type VariantName } from './report';
+import { canPin, residentBytes, startServer, type RunningServer } from './servers';
+import { loginRequest, registerBenchUser, signIn } from './site';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 2 : 10;
+const WARMUP_SECONDS = quick ? 1 : 3;
+const ROUNDS = 2;
+const STORE_ROWS = quick ? 20_000 : 1_000_000;
+const MEMORY_REQUESTS = quick ? 5_000 : 100_000;
+const CONNECTIONS = 10;
+const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_DATABASE = 'session_starter_bench';
+
+const tmp = path.join(projectRoot, 'bench', 'tmp');
+/** Pages that each differ from the last one viewed: every view changes the history. */
+const ROTATING_PAGES = ['/dashboard', '/about', '/contact', '/'];
+
+const pgUrl = (() => {
+  const url = new URL(PG_SERVER);
+  url.pathname = `/${PG_DATABASE}`;
+  return url.toString();
+})();
+
+async function freshPostgresDatabase(): Promise<void> {
+  const admin = knex(knexConfig(PG_SERVER));
+  try {
+    await admin.raw(`DROP DATABASE IF EXISTS ${PG_DATABASE} WITH (FORCE)`);
+    await admin.raw(`CREATE DATABASE ${PG_DATABASE}`);
+  } finally {
+    await admin.destroy();
+  }
+}
+
+async function migrated(databaseUrl: string): Promise<string> {
+  const db = createDatabase({ databaseUrl });
+  await db.migrate.latest();
+  await db.destroy();
+  return databaseUrl;
+}
+
+const appEnv = (databaseUrl: string, extra: Record<string, string> = {}) => ({
+  NODE_ENV: 'production',
+  DATABASE_URL: databaseUrl,
+  SESSION_SECRETS: randomBytes(32).toString('base64url'),
+  TRUST_PROXY: '1',
+  ...extra,
+});
+
+async function startVariants(): Promise<Record<VariantName, RunningServer>> {
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  await freshPostgresDatabase();
+  const app = path.join('dist', 'src', 'server.js');
+  const sqlite = (name: string) => migrated(`sqlite:${path.join(tmp, `${name}.sqlite3`)}`);
+  return {
+    memory: await startServer(
+      'memory',
+      app,
+      appEnv(await sqlite('memory'), { SESSION_STORE: 'memory' }),
+    ),
+    ceiling: await startServer('ceiling', 'bench/ceiling-server.ts', { NODE_ENV: 'production' }),
+    sqlite: await startServer('sqlite', app, appEnv(await sqlite('sqlite'))),
+    postgres: await startServer('postgres', app, appEnv(await migrated(pgUrl))),
+  };
+}
+
+/** One signed-in session per connection, as ten people browsing at once. */
+async function sessionsFor(server: RunningServer): Promise<string[]> {
+  await registerBenchUser(server.url);
+  const cookies: string[] = [];
+  for (let i = 0; i < CONNECTIONS; i++) cookies.push(await signIn(server.url));
+  return cookies;
+}
+
+const mean = (runs: LoadResult[], key: keyof LoadResult) =>
+  runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
+
+function summary(runs: LoadResult[]) {
+  return {
+    requestsPerSecond: mean(runs, 'requestsPerSecond'),
+    p50Ms: mean(runs, 'p50Ms'),
+    p99Ms: mean(runs, 'p99Ms'),
+    runs,
+  };
+}
+
+function log(message: string) {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${message}\n`);
+}
+
+async function pageViews(
+  servers: Record<VariantName, RunningServer>,
+  cookies: Partial<Record<VariantName, string[]>>,
+) {
+  const order = Object.keys(servers) as VariantName[];
+  const write: Partial<Record<VariantName, LoadResult[]>> = {};
+  const read: Partial<Record<VariantName, LoadResult[]>> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    // Reversed on every other round, so a slow drift of the machine favours nobody.
+    for (const name of round % 2 === 0 ? order : [...order].reverse()) {
+      const { url } = servers[name];
+      const base = { connections: CONNECTIONS, cookies: cookies[name] };
+      await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: WARMUP_SECONDS });
+      const w = await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: SECONDS });
+      (write[name] ??= []).push(w);
+      log(`(1) ${name}: ${w.requestsPerSecond.toFixed(0)} req/s, p99 ${w.p99Ms} ms`);
+      // Ten views of the same page make the history ten times "/dashboard": from then on a view
+      // leaves the session as it was, which is measurement 2.
+      await load(url, { ...base, paths: ['/dashboard'], durationSeconds: WARMUP_SECONDS });
+      const r = await load(url, { ...base, paths: ['/dashboard'], durationSeconds: SECONDS });
+      (read[name] ??= []).push(r);
+      log(`(2) ${name}: ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99Ms} ms`);
+    }
+  }
+  const summarise = (runs: Partial<Record<VariantName, LoadResult[]>>) =>
+    Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, summary(list)]));
+  return { sessionWrite: summarise(write), sessionUnchanged: summarise(read) };
+}
+
+/**
+ * Measurements 3 and 4: ten connections posting the login form as fast as the server answers,
+ * while a signed-in visitor loads the dashboard 50 times a second. The visitor's latency is
+ * also measured without the storm, for comparison.
+ */
+async function loginStorm(server: RunningServer, cookies: string[]) {
+  const visitor = { cookies: cookies.slice(0, 1), paths: ['/dashboard'], connections: 1 };
+  const quiet = await load(server.url, {
+    ...visitor,
+    ratePerSecond: 50,
+    durationSeconds: SECONDS,
+  });
+  const { body, cookie } = await loginRequest(server.url);
+  const storm = load(server.url, {
+    method: 'POST',
+    paths: ['/login'],
+    body,
+    cookies: [cookie],
+    connections: 10,
+    durationSeconds: SECONDS + 2,
+    expect: [303],
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const during = await load(server.url, {
+    ...visitor,
+    ratePerSecond: 50,
+    durationSeconds: SECONDS,
+  });
+  const logins = await storm;
+  log(
+    `(3,4) ${server.name}: ${logins.requestsPerSecond.toFixed(1)} logins/s; dashboard p99 ` +
+      `${quiet.p99Ms} ms quiet, ${during.p99Ms} ms during the storm`,
+  );
+  return { logins, quiet, during };
+}
+
+/** Measurement 7: resident memory sampled while one server answers `MEMORY_REQUESTS` views. */
+async function memoryOver(server: RunningServer, cookies: string[]) {
+  const base = { connections: CONNECTIONS, cookies, paths: ROTATING_PAGES };
+  await load(server.url, { ...base, amount: MEMORY_REQUESTS / 5 });
+  const samples: number[] = [residentBytes(server.pid)];
+  const sampler = setInterval(() => samples.push(residentBytes(server.pid)), 250);
+  await load(server.url, { ...base, amount: MEMORY_REQUESTS });
+  clearInterval(sampler);
+  samples.push(residentBytes(server.pid));
+  const start = samples[0] ?? 0;
+  const end = samples.at(-1) ?? 0;
+  const result = {
+    requests: MEMORY_REQUESTS,
+    startMiB: start / 2 ** 20,
+    endMiB: end / 2 ** 20,
+    maxMiB: Math.max(...samples) / 2 ** 20,
+    changePercent: ((end - start) / start) * 100,
+  };
+  log(`(7) ${server.name}: RSS ${result.startMiB.toFixed(1)} → ${result.endMiB.toFixed(1)} MiB`);
+  return result;
+}
+
+/** Measurements 5 and 6 in their own pinned process (bench/store-bench.ts). */
+function storeBench(databaseUrl: string): StoreResult {
+  const node = [process.execPath, '--import', 'tsx', 'bench/store-bench.ts'];
+  const command = canPin ? ['taskset', '-c', '0', ...node] : node;
+  const output = execFileSync(
+    command[0] ?? '',
+    [...command.slice(1), databaseUrl, `${STORE_ROWS}`],
+    {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
+  const result = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as StoreResult;
+  log(
+    `(5,6) ${databaseUrl.split(':')[0]}: read p99 ${result.read.p99Ms.toFixed(3)} ms; cleanup ` +
+      `stall ${result.cleanup.maxStallMs.toFixed(1)} ms (stock ${result.stockCleanup.maxStallMs.toFixed(0)} ms)`,
+  );
+  return result;
+}
+
+async function main() {
+  log(
+    `${quick ? 'quick run' : 'full run'}; pinned to cores: ${canPin ? 'yes' : 'no (no taskset)'}`,
+  );
+  const servers = await startVariants();
+  try {
+    const cookies: Partial<Record<VariantName, string[]>> = {};
+    for (const name of ['memory', 'sqlite', 'postgres'] as const) {
+      cookies[name] = await sessionsFor(servers[name]);
+    }
+    const pages = await pageViews(servers, cookies);
+    const storms: BenchResults['loginStorm'] = {};
+    for (const name of ['memory', 'sqlite', 'postgres'] as const) {
+      storms[name] = await loginStorm(servers[name], cookies[name] ?? []);
+    }
+    const memory = await memoryOver(servers.sqlite, cookies.sqlite ?? []);
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
+    const store = {
+      sqlite: storeBench(`sqlite:${path.join(tmp, 'store.sqlite3')}`),
+      postgres: storeBench(pgUrl),
+    };
+    const results: BenchResults = {
+      date: new Date().toISOString(),
+      quick,
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        pinned: canPin,
+      },
+      settings: {
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        connections: CONNECTIONS,
+        storeRows: STORE_ROWS,
+      },
+      ...pages,
+      loginStorm: storms,
+      memory,
+      store,
+    };
+    const written = writeReport(results);
+    log(`written: ${written.join(', ')}`);
+  } finally {
+    await Promise.all(Object.values(servers).map((server) => server.stop().catch(() => undefined)));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

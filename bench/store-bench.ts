@@ -1,0 +1,144 @@
+// Measurements 5 and 6, inside one process pinned to a core: the sessions table filled with
+// `rows` sessions, half of them expired; then the latency of session reads, the event-loop stall
+// of our batched cleanup, and (for the before/after row) the stall of connect-session-knex's own
+// single-statement cleanup on the same data. Prints one JSON line.
+import { ConnectSessionKnexStore } from 'connect-session-knex';
+import pino from 'pino';
+import { createDatabase, databaseKind, type Database } from '../src/db';
+import { KnexSessionStore, sessionTimestamp } from '../src/session/knex-store';
+
+const [databaseUrl = '', rowsArg = '1000000'] = process.argv.slice(2);
+const rows = Number(rowsArg);
+const TABLE = 'sessions';
+
+/** A signed-in session as this site stores it: about 420 bytes of JSON. */
+const SESSION_JSON = JSON.stringify({
+  cookie: {
+    originalMaxAge: 1_800_000,
+    expires: new Date().toISOString(),
+    secure: true,
+    httpOnly: true,
+    path: '/',
+    sameSite: 'lax',
+  },
+  userId: 1,
+  loginAt: Date.now(),
+  authHash: 'Zm9yIHRoZSBiZW5jaG1hcmsgb25seSwgbm90IGEgcmVhbCBz',
+  history: ['/dashboard', '/about', '/contact', '/', '/account', '/dashboard', '/about'],
+});
+
+/**
+ * `count` rows; with `expiredOnly`, all in the past, else alternately past (up to a day ago) and
+ * future (up to 30 minutes ahead), each with a random id. One statement, so filling is quick.
+ */
+async function fill(db: Database, count: number, expiredOnly: boolean): Promise<void> {
+  const liveSign = expiredOnly ? '-' : '+';
+  if (databaseKind(databaseUrl) === 'postgres') {
+    await db.raw(
+      `INSERT INTO ${TABLE} (sid, sess, expired)
+       SELECT md5(random()::text || i), ?::json,
+              now() + CASE WHEN i % 2 = 0 THEN -(1 + i % 86400) ELSE ${liveSign}(60 + i % 1700) END
+                      * interval '1 second'
+       FROM generate_series(1, ?) AS i`,
+      [SESSION_JSON, count],
+    );
+    await db.raw(`ANALYZE ${TABLE}`);
+    return;
+  }
+  await db.raw(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+     INSERT INTO ${TABLE} (sid, sess, expired)
+     SELECT lower(hex(randomblob(16))), ?,
+            strftime('%Y-%m-%dT%H:%M:%fZ', 'now',
+              CASE WHEN i % 2 = 0 THEN '-' || (1 + i % 86400) ELSE '${liveSign}' || (60 + i % 1700) END
+              || ' seconds')
+     FROM n`,
+    [count, SESSION_JSON],
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+}
+
+async function readLatency(db: Database, store: KnexSessionStore) {
+  const sids: string[] = await db(TABLE)
+    .where('expired', '>', sessionTimestamp(db, Date.now() + 60_000))
+    .orderByRaw('random()')
+    .limit(2000)
+    .pluck('sid');
+  const read = (sid: string) =>
+    new Promise<void>((resolve, reject) =>
+      store.get(sid, (error, session) =>
+        error || !session ? reject(error ?? new Error(`session ${sid} missing`)) : resolve(),
+      ),
+    );
+  for (const sid of sids.slice(0, 500)) await read(sid);
+  const times: number[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const sid = sids[(i * 7919) % sids.length] ?? '';
+    const start = process.hrtime.bigint();
+    await read(sid);
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { reads: times.length, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
+}
+
+/**
+ * Runs `work` while a 1 ms timer keeps firing; the stall is the longest gap between two firings,
+ * that is, the longest any other request would have waited for the event loop.
+ */
+async function stallOf(work: () => Promise<unknown>) {
+  const gaps: number[] = [];
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const now = performance.now();
+    gaps.push(now - last);
+    last = now;
+  }, 1);
+  const start = performance.now();
+  await work();
+  const durationMs = performance.now() - start;
+  // A stall shows when the delayed timer finally fires: give it the chance.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  clearInterval(probe);
+  gaps.sort((a, b) => a - b);
+  return { maxStallMs: gaps.at(-1) ?? 0, p99StallMs: percentile(gaps, 99), durationMs };
+}
+
+async function main() {
+  const db = createDatabase({ databaseUrl });
+  await db.migrate.latest();
+  await db(TABLE).delete();
+  await fill(db, rows, false);
+  const logger = pino({ level: 'silent' });
+  const store = new KnexSessionStore({ knex: db, logger, tableName: TABLE, cleanupIntervalMs: 0 });
+
+  const read = await readLatency(db, store);
+  const expiredBefore = rows / 2;
+  const ours = await stallOf(() => store.cleanup());
+
+  // As many expired rows again, beside the live ones, for the stock cleanup: one DELETE.
+  await fill(db, expiredBefore, true);
+  const stock = new ConnectSessionKnexStore({
+    knex: db,
+    tableName: TABLE,
+    createTable: false,
+    cleanupInterval: 0,
+  });
+  await stock.ready.catch(() => undefined);
+  const stockCleanup = await stallOf(() =>
+    (stock as unknown as { dbCleanup(): Promise<void> }).dbCleanup(),
+  );
+  const left = Number((await db(TABLE).count({ n: '*' }))[0]?.n);
+  if (left !== rows - expiredBefore) throw new Error(`stock cleanup left ${left} rows`);
+
+  store.stop();
+  await db.destroy();
+  process.stdout.write(
+    `${JSON.stringify({ rows, expired: expiredBefore, read, cleanup: ours, stockCleanup })}\n`,
+  );
+}
+
+void main();
