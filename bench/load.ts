@@ -50,7 +50,12 @@ export async function load(url: string, options: LoadOptions): Promise<LoadResul
       });
     },
   });
-  if (result.errors > 0 || result.timeouts > 0 || unexpected.size > 0) {
+  if (
+    result.requests.total === 0 ||
+    result.errors > 0 ||
+    result.timeouts > 0 ||
+    unexpected.size > 0
+  ) {
     const statuses = [...unexpected].map(([status, n]) => `${n}×${status}`).join(', ');
     throw new Error(
       `${url}: ${result.errors} errors, ${result.timeouts} timeouts, unexpected ${statuses}`,
