@@ -16,6 +16,9 @@ export class PasswordWorkBusyError extends HttpError {
   }
 }
 
+/** Longest a hash or check may take, queue included: far beyond what a healthy pool needs. */
+const TASK_DEADLINE_MS = 15_000;
+
 export interface PasswordPool {
   run(task: PasswordTask): Promise<string | boolean>;
   close(): Promise<void>;
@@ -39,18 +42,27 @@ export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordP
   const worker = path.join(__dirname, `password-worker${paths.moduleExtension}`);
   const pool = new Piscina<PasswordTask, string | boolean>({
     filename: worker,
-    minThreads: 0,
+    // The threads start with the pool and stay (idle, they hold no core and do not keep the
+    // process alive). Letting them end when idle cost more than it saved: in the benchmark,
+    // the first burst of logins after an idle spell lost tasks in a restarting pool.
+    minThreads: threads,
     maxThreads: threads,
+    idleTimeout: Infinity,
     maxQueue: queueLimit,
-    // Threads end after a minute without work; the first login after that starts one again.
-    idleTimeout: 60_000,
     // Run from TypeScript (npm run dev, the tests): the worker thread needs tsx's loader too.
     execArgv: worker.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : [],
   });
   return {
-    run(task) {
-      if (pool.queueSize >= queueLimit) return Promise.reject(new PasswordWorkBusyError());
-      return pool.run(task);
+    async run(task) {
+      if (pool.queueSize >= queueLimit) throw new PasswordWorkBusyError();
+      // Whatever happens in a worker, the request gets an answer: a task not done by then is
+      // abandoned (its thread replaced) and the visitor gets the 503 to try again.
+      try {
+        return await pool.run(task, { signal: AbortSignal.timeout(TASK_DEADLINE_MS) });
+      } catch (error) {
+        if ((error as { name?: unknown }).name === 'AbortError') throw new PasswordWorkBusyError();
+        throw error;
+      }
     },
     close: () => pool.close(),
   };
