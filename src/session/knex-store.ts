@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { isMySQL } from '../db';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
+import { PreparedStatements } from './prepared-statements';
 
 /**
  * connect-session-knex, made safe to run a website on. It keeps that package's table format and
@@ -78,6 +79,8 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
   private readonly maxSessionBytes: number;
   private readonly queryTimeoutMs: number;
   private readonly cleanupBatchSize: number;
+  /** On SQLite, the per-request statements run prepared once (see prepared-statements.ts). */
+  private readonly prepared: PreparedStatements | undefined;
   private cleanupTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -95,17 +98,16 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     this.maxSessionBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 3000;
     this.cleanupBatchSize = options.cleanupBatchSize ?? 100;
+    this.prepared = PreparedStatements.supports(this.knex)
+      ? new PreparedStatements(this.knex)
+      : undefined;
     const interval = options.cleanupIntervalMs ?? 60_000;
     if (interval > 0) this.scheduleCleanup(interval);
   }
 
   override get(sid: string, callback: Callback<SessionData | null>): Promise<SessionData | null> {
     return this.answer(callback, async () => {
-      const row = await this.knex(this.table)
-        .select('sess', 'expired')
-        .where('sid', sid)
-        .andWhere('expired', '>', this.timestamp(Date.now()))
-        .first();
+      const row = await this.liveRow(sid);
       if (!row) return null;
       const data: LoadedData = typeof row.sess === 'string' ? JSON.parse(row.sess) : row.sess;
       data[ROW_EXPIRY] = this.readTimestamp(row.expired);
@@ -149,7 +151,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       });
     }
     return this.answer(this.afterPageSent(callback, 'session update dropped'), async () => {
-      await this.knex(this.table).where('sid', sid).update({ sess: json, expired });
+      await this.updateRow(sid, { sess: json, expired });
       loadedSessions.set(session, this.readTimestamp(expired));
     });
   }
@@ -168,18 +170,16 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       return Promise.resolve();
     }
     return this.answer(this.afterPageSent(callback, 'session touch dropped'), async () => {
-      await this.knex(this.table)
-        .where('sid', sid)
-        .andWhere('expired', '>', this.timestamp(Date.now()))
-        .update({ expired: this.timestamp(nextExpiry) });
+      // Only a live row: touching must not bring an expired session back.
+      await this.updateRow(sid, { expired: this.timestamp(nextExpiry) });
       loadedSessions.set(session, nextExpiry);
     });
   }
 
   override destroy(sid: string, callback?: Callback): Promise<number> {
-    return this.answer(callback, () => this.knex(this.table).where('sid', sid).delete()).then(
-      (count) => count ?? 0,
-    );
+    // express-session's callback takes no value; the count is for callers of the promise.
+    const done = callback as Callback<number> | undefined;
+    return this.answer(done, () => this.deleteRow(sid)).then((count) => count ?? 0);
   }
 
   override length(callback: Callback<number>): Promise<number | undefined> {
@@ -293,6 +293,58 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
         this.logger.error({ err: error }, 'session store callback threw');
         return undefined;
       });
+  }
+
+  /** The session's row, unless it has expired. */
+  private async liveRow(
+    sid: string,
+  ): Promise<{ sess: unknown; expired: string | Date } | undefined> {
+    const now = this.timestamp(Date.now());
+    if (this.prepared) {
+      return this.prepared.run(
+        `SELECT sess, expired FROM "${this.table}" WHERE sid = ? AND expired > ?`,
+        (statement) => statement.get(sid, now) as { sess: string; expired: string } | undefined,
+      );
+    }
+    return this.knex(this.table)
+      .select('sess', 'expired')
+      .where('sid', sid)
+      .andWhere('expired', '>', now)
+      .first();
+  }
+
+  /**
+   * Updates a live row with a new expiry, and the new data if given. A row that is gone or has
+   * expired stays that way: an UPDATE, never an upsert.
+   */
+  private async updateRow(sid: string, values: { expired: string; sess?: string }): Promise<void> {
+    const now = this.timestamp(Date.now());
+    if (!this.prepared) {
+      await this.knex(this.table).where('sid', sid).andWhere('expired', '>', now).update(values);
+      return;
+    }
+    const { expired, sess } = values;
+    if (sess === undefined) {
+      await this.prepared.run(
+        `UPDATE "${this.table}" SET expired = ? WHERE sid = ? AND expired > ?`,
+        (statement) => statement.run(expired, sid, now),
+      );
+    } else {
+      await this.prepared.run(
+        `UPDATE "${this.table}" SET sess = ?, expired = ? WHERE sid = ? AND expired > ?`,
+        (statement) => statement.run(sess, expired, sid, now),
+      );
+    }
+  }
+
+  private async deleteRow(sid: string): Promise<number> {
+    if (this.prepared) {
+      return this.prepared.run(
+        `DELETE FROM "${this.table}" WHERE sid = ?`,
+        (statement) => statement.run(sid).changes,
+      );
+    }
+    return this.knex(this.table).where('sid', sid).delete();
   }
 
   private timestamp(time: number): string {
