@@ -63,7 +63,9 @@ export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Exp
   app.use(securityHeaders(config));
 
   // 2. Static files and health probes, before the session: neither needs a session lookup.
-  app.use(express.static(paths.public, { index: false }));
+  //    Under /assets only: mounted at the root, every page request would first look for a file
+  //    of its name on disk (a stat call and a 404 object per page, measured by npm run bench).
+  app.use('/assets', express.static(paths.public, { index: false }));
   app.use(healthRoutes(db));
 
   // 3. Form bodies, small and flat: a login form has two fields, not two thousand.

@@ -46,7 +46,7 @@ describe('page history', () => {
   it('SECURITY 29: skips assets, errors and form posts', async () => {
     const browser = new Browser(t.app);
     await register(browser, 'skipper');
-    expect((await browser.get('/styles.css')).status).toBe(200);
+    expect((await browser.get('/assets/styles.css')).status).toBe(200);
     expect((await browser.get('/no-such-page')).status).toBe(404);
     const post = await browser.submit('/register', { username: 'x' }, { from: '/no-such-page' });
     expect(post.status).toBe(400);

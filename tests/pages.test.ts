@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import request from 'supertest';
 import { Browser } from './helpers/browser';
 import { createTestApp, PRODUCTION_ENV, register, type TestApp } from './helpers/test-app';
@@ -33,15 +34,28 @@ describe('public pages', () => {
   });
 
   it('serves the stylesheet without touching the session', async () => {
-    const res = await request(t.app).get('/styles.css');
+    const res = await request(t.app).get('/assets/styles.css');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/css/);
     expect(res.headers['set-cookie']).toBeUndefined();
   });
+
+  it('a page request never looks for a file of its name on disk', async () => {
+    const stat = jest.spyOn(fs, 'stat');
+    try {
+      expect((await request(t.app).get('/about')).status).toBe(200);
+      expect((await request(t.app).get('/assets/favicon.svg')).status).toBe(200);
+      const looked = stat.mock.calls.map(([file]) => String(file));
+      expect(looked.filter((file) => file.endsWith('favicon.svg'))).toHaveLength(1);
+      expect(looked.filter((file) => file.includes('about'))).toEqual([]);
+    } finally {
+      stat.mockRestore();
+    }
+  });
 });
 
 describe('security headers', () => {
-  it.each(['/', '/no-such-page', '/styles.css'])('SECURITY 22: are on %s', async (path) => {
+  it.each(['/', '/no-such-page', '/assets/styles.css'])('SECURITY 22: are on %s', async (path) => {
     const res = await request(t.app).get(path);
     const csp = res.headers['content-security-policy'];
     for (const directive of [
