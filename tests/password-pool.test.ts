@@ -21,6 +21,27 @@ describe('password work off the event loop', () => {
     for (const spy of onMainThread) expect(spy).not.toHaveBeenCalled();
   });
 
+  it('serves tasks in the order they arrive, even under continuous load', async () => {
+    const pool = createPasswordPool({ threads: 1, queueLimit: 16 });
+    try {
+      // Six clients, each submitting its next task the moment the last one is done: the load
+      // under which piscina's own queue left some tasks waiting for the whole run.
+      let submitted = 0;
+      const finished: number[] = [];
+      const client = async () => {
+        for (let i = 0; i < 5; i++) {
+          const ticket = submitted++;
+          await pool.run({ op: 'hash', input: 'x', cost: 4 });
+          finished.push(ticket);
+        }
+      };
+      await Promise.all(Array.from({ length: 6 }, client));
+      expect(finished).toEqual([...finished].sort((a, b) => a - b));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a full queue refuses new work at once with a 503 and Retry-After', async () => {
     const pool = createPasswordPool({ threads: 1, queueLimit: 2 });
     try {
