@@ -1,0 +1,197 @@
+/// <reference lib="dom" />
+// (The functions passed to page.evaluate run in the browser, where the DOM types apply.)
+import AxeBuilder from '@axe-core/playwright';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../seeds/demo-user';
+import { launchChromium } from './chromium';
+import { startSite, type Site } from './site';
+
+let site: Site;
+let chromium: Browser;
+beforeAll(async () => {
+  [site, chromium] = await Promise.all([startSite(), launchChromium()]);
+});
+afterAll(async () => {
+  await chromium?.close();
+  await site?.stop();
+});
+
+/** Every page a visitor can reach, each as it is reached (errors shown where they can be). */
+const PAGES: {
+  name: string;
+  title: string;
+  signedIn: boolean;
+  open(page: Page): Promise<unknown>;
+}[] = [
+  { name: 'home', title: 'Home', signedIn: false, open: (page) => page.goto(`${site.url}/`) },
+  {
+    name: 'about',
+    title: 'About',
+    signedIn: false,
+    open: (page) => page.goto(`${site.url}/about`),
+  },
+  {
+    name: 'contact',
+    title: 'Contact',
+    signedIn: false,
+    open: (page) => page.goto(`${site.url}/contact`),
+  },
+  {
+    name: 'login',
+    title: 'Log in',
+    signedIn: false,
+    open: (page) => page.goto(`${site.url}/login`),
+  },
+  {
+    name: 'login with an error',
+    title: 'Log in',
+    signedIn: false,
+    async open(page) {
+      await page.goto(`${site.url}/login`);
+      await page.getByLabel('Username').fill('nobody');
+      await page.getByLabel('Password').fill('not the password at all');
+      await page.getByRole('button', { name: 'Log in' }).click();
+    },
+  },
+  {
+    name: 'register with errors',
+    title: 'Register',
+    signedIn: false,
+    async open(page) {
+      await page.goto(`${site.url}/register`);
+      await page.getByRole('button', { name: 'Create account' }).click();
+    },
+  },
+  {
+    name: 'page not found',
+    title: 'Page not found',
+    signedIn: false,
+    open: (page) => page.goto(`${site.url}/nowhere`),
+  },
+  {
+    name: 'dashboard',
+    title: 'Dashboard',
+    signedIn: true,
+    open: (page) => page.goto(`${site.url}/dashboard`),
+  },
+  {
+    name: 'account',
+    title: 'Your account',
+    signedIn: true,
+    open: (page) => page.goto(`${site.url}/account`),
+  },
+  {
+    name: 'account with errors',
+    title: 'Your account',
+    signedIn: true,
+    async open(page) {
+      await page.goto(`${site.url}/account`);
+      await page.getByRole('button', { name: 'Change password' }).click();
+    },
+  },
+];
+
+async function signedInContext(colorScheme: 'light' | 'dark'): Promise<BrowserContext> {
+  const context = await chromium.newContext({ colorScheme });
+  const page = await context.newPage();
+  await page.goto(`${site.url}/login`);
+  await page.getByLabel('Username').fill(DEMO_USERNAME);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.close();
+  return context;
+}
+
+describe.each(['light', 'dark'] as const)('every page, %s colour scheme', (colorScheme) => {
+  let anonymous: BrowserContext;
+  let signedIn: BrowserContext;
+  beforeAll(async () => {
+    anonymous = await chromium.newContext({ colorScheme });
+    signedIn = await signedInContext(colorScheme);
+  });
+  afterAll(async () => {
+    await anonymous.close();
+    await signedIn.close();
+  });
+
+  it.each(PAGES)(
+    '$name passes axe-core (WCAG 2.1 A and AA), with one h1 and a title of its own',
+    async (spec) => {
+      const page = await (spec.signedIn ? signedIn : anonymous).newPage();
+      try {
+        await spec.open(page);
+        const results = await new AxeBuilder({ page })
+          .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+          .analyze();
+        const violations = results.violations.map(
+          (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+        );
+        expect(violations).toEqual([]);
+
+        expect(await page.locator('h1').count()).toBe(1);
+        // "Page · Site": what a tab or a screen reader announces first names the page.
+        const [title, site] = (await page.title()).split(' · ');
+        expect(site).toBe('Session Starter');
+        expect(title).toBe(spec.title);
+      } finally {
+        await page.close();
+      }
+    },
+  );
+});
+
+describe('keyboard use', () => {
+  it('the first Tab reaches the skip link, which moves focus to the main content', async () => {
+    const page = await chromium.newPage();
+    try {
+      await page.goto(`${site.url}/about`);
+      await page.keyboard.press('Tab');
+      const focused = page.locator(':focus');
+      expect(await focused.innerText()).toBe('Skip to main content');
+      expect(await focused.isVisible()).toBe(true);
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a focused link or button shows a visible focus outline', async () => {
+    const page = await chromium.newPage();
+    try {
+      await page.goto(`${site.url}/login`);
+      for (const selector of ['a.brand', 'button[type=submit]', '#username']) {
+        await page.locator(selector).focus();
+        // Keyboard focus, as :focus-visible needs: focus() from a script counts for inputs only.
+        await page.keyboard.press('Shift+Tab');
+        await page.keyboard.press('Tab');
+        const outline = await page.locator(selector).evaluate((element) => {
+          const style = getComputedStyle(element);
+          return { width: parseFloat(style.outlineWidth), style: style.outlineStyle };
+        });
+        expect(outline.style).not.toBe('none');
+        expect(outline.width).toBeGreaterThanOrEqual(2);
+      }
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('small screens', () => {
+  it.each(['/', '/login', '/register'])(
+    '%s fits a 360 px wide phone without sideways scrolling',
+    async (path) => {
+      const page = await chromium.newPage({ viewport: { width: 360, height: 740 } });
+      try {
+        await page.goto(`${site.url}${path}`);
+        const overflow = await page.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        );
+        expect(overflow).toBeLessThanOrEqual(0);
+      } finally {
+        await page.close();
+      }
+    },
+  );
+});

@@ -1,0 +1,204 @@
+/// <reference lib="dom" />
+// (The functions passed to page.evaluate run in the browser, where the DOM types apply.)
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../seeds/demo-user';
+import { launchChromium } from './chromium';
+import { startOtherSite, startSite, type Site } from './site';
+
+let site: Site;
+let chromium: Browser;
+beforeAll(async () => {
+  [site, chromium] = await Promise.all([startSite(), launchChromium()]);
+});
+afterAll(async () => {
+  await chromium?.close();
+  await site?.stop();
+});
+
+const GOOD_PASSWORD = 'a walk along the river at dusk';
+const pathOf = (page: Page) => new URL(page.url()).pathname;
+const heading = (page: Page) => page.locator('h1').innerText();
+const historyList = (page: Page) => page.locator('ol.history li').allInnerTexts();
+
+async function sessionCookie(context: BrowserContext) {
+  return (await context.cookies()).find((cookie) => cookie.name === 'sid');
+}
+
+async function logInAs(page: Page, username: string, password: string) {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+describe('a new visitor, from registration to logout', () => {
+  let context: BrowserContext;
+  let page: Page;
+  beforeAll(async () => {
+    context = await chromium.newContext();
+    page = await context.newPage();
+  });
+  afterAll(() => context.close());
+
+  it('a password that breaks the rules is explained next to its field', async () => {
+    await page.goto(`${site.url}/register`);
+    await page.getByLabel('Username').fill('river_walker');
+    await page.getByLabel('Password').fill('too short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+
+    expect(pathOf(page)).toBe('/register');
+    const password = page.getByLabel('Password');
+    const error = page.locator('#password-error');
+    expect(await error.innerText()).toContain('Use at least 15 characters.');
+    expect(await password.getAttribute('aria-invalid')).toBe('true');
+    expect(await password.getAttribute('aria-describedby')).toContain('password-error');
+    // Next to the field: in the same group, just below the input.
+    expect(await page.locator('.field:has(#password) #password-error').count()).toBe(1);
+    const [field, message] = await Promise.all([password.boundingBox(), error.boundingBox()]);
+    expect(message!.y).toBeGreaterThanOrEqual(field!.y + field!.height);
+    expect(message!.y - (field!.y + field!.height)).toBeLessThan(40);
+    // What was typed in the other field is kept.
+    expect(await page.getByLabel('Username').inputValue()).toBe('river_walker');
+  });
+
+  it('a good password registers the account and lands on the dashboard', async () => {
+    await page.getByLabel('Password').fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    expect(pathOf(page)).toBe('/dashboard');
+    expect(await heading(page)).toBe('Dashboard');
+    expect(await page.locator('main').innerText()).toContain('Signed in as river_walker');
+  });
+
+  it('the pages visited appear in the page history, newest first', async () => {
+    for (const link of ['Home', 'About', 'Contact']) {
+      await page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: link })
+        .click();
+    }
+    expect(pathOf(page)).toBe('/contact');
+    expect((await historyList(page)).slice(0, 4)).toEqual([
+      '/contact',
+      '/about',
+      '/',
+      '/dashboard',
+    ]);
+  });
+
+  it('page scripts cannot read the session cookie', async () => {
+    const cookie = await sessionCookie(context);
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    const visible = await page.evaluate(() => document.cookie);
+    expect(visible).not.toContain('sid=');
+    expect(visible).not.toContain(cookie!.value);
+  });
+
+  it('the logout button ends the session and clears the cookie', async () => {
+    await page.goto(`${site.url}/dashboard`);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    expect(pathOf(page)).toBe('/');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link', { name: 'Log in' }).count()).toBe(1);
+    expect(await nav.getByRole('button', { name: 'Log out' }).count()).toBe(0);
+    expect(await sessionCookie(context)).toBeUndefined();
+  });
+
+  it('Back after logout shows no private page', async () => {
+    await page.goBack();
+    // The dashboard was sent with no-store: going back asks the server again, which sends the
+    // signed-out browser to the login form.
+    expect(pathOf(page)).toBe('/login');
+    expect(await page.locator('body').innerText()).not.toContain('Signed in as');
+  });
+});
+
+describe('a returning visitor', () => {
+  it('is sent to log in and then back to the page asked for, via next', async () => {
+    const context = await chromium.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${site.url}/account`);
+      expect(pathOf(page)).toBe('/login');
+      expect(new URL(page.url()).searchParams.get('next')).toBe('/account');
+      await logInAs(page, DEMO_USERNAME, DEMO_PASSWORD);
+      expect(pathOf(page)).toBe('/account');
+      expect(await heading(page)).toBe('Your account');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('password fields', () => {
+  it('carry the autocomplete a password manager needs, on every form', async () => {
+    const context = await chromium.newContext();
+    try {
+      const page = await context.newPage();
+      const autocompleteOf = (selector: string) =>
+        page.locator(selector).getAttribute('autocomplete');
+      await page.goto(`${site.url}/register`);
+      expect(await autocompleteOf('#username')).toBe('username');
+      expect(await autocompleteOf('#password')).toBe('new-password');
+      await page.goto(`${site.url}/login?next=/account`);
+      expect(await autocompleteOf('#username')).toBe('username');
+      expect(await autocompleteOf('#password')).toBe('current-password');
+      await logInAs(page, DEMO_USERNAME, DEMO_PASSWORD);
+      const types = await page
+        .locator('input[type=password]')
+        .evaluateAll((inputs) =>
+          inputs.map((input) => `${input.id}:${input.getAttribute('autocomplete')}`),
+        );
+      expect(types).toEqual(expect.arrayContaining([expect.stringMatching(/:current-password$/)]));
+      expect(types).toEqual(expect.arrayContaining([expect.stringMatching(/:new-password$/)]));
+      expect(types.every((t) => /:(current|new)-password$/.test(t))).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('accept a pasted password, and logging in with it works', async () => {
+    const context = await chromium.newContext();
+    try {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+        origin: site.url,
+      });
+      const page = await context.newPage();
+      await page.goto(`${site.url}/login`);
+      await page.evaluate((text) => navigator.clipboard.writeText(text), DEMO_PASSWORD);
+      await page.getByLabel('Username').fill(DEMO_USERNAME);
+      await page.getByLabel('Password').focus();
+      await page.keyboard.press('Control+V');
+      expect(await page.getByLabel('Password').inputValue()).toBe(DEMO_PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      expect(pathOf(page)).toBe('/dashboard');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('a form on another site', () => {
+  it('cannot post to this one: refused, and the visitor stays signed in', async () => {
+    const context = await chromium.newContext();
+    const other = await startOtherSite(`${site.url}/logout`, { _csrf: 'guessed' });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${site.url}/login`);
+      await logInAs(page, DEMO_USERNAME, DEMO_PASSWORD);
+      expect(pathOf(page)).toBe('/dashboard');
+
+      const refused = page.waitForResponse((response) => response.url() === `${site.url}/logout`);
+      await page.goto(other.url);
+      const response = await refused;
+      expect(response.status()).toBe(403);
+      await page.waitForURL(`${site.url}/logout`);
+      expect(await heading(page)).toBe('This form has expired');
+
+      await page.goto(`${site.url}/dashboard`);
+      expect(pathOf(page)).toBe('/dashboard');
+      expect(await page.locator('main').innerText()).toContain(`Signed in as ${DEMO_USERNAME}`);
+    } finally {
+      await other.stop();
+      await context.close();
+    }
+  });
+});
