@@ -241,9 +241,12 @@ function chart(results: BenchResults): string {
   ].join('\n');
 }
 
-/** Writes results.md, results.json and ratios.svg under bench/; returns their paths. */
+/**
+ * Writes results.md, results.json and ratios.svg under bench/ (a quick run: under bench/tmp/,
+ * leaving the last full results in place); returns their paths.
+ */
 export function writeReport(results: BenchResults): string[] {
-  const dir = path.join(projectRoot, 'bench');
+  const dir = path.join(projectRoot, 'bench', results.quick ? 'tmp' : '');
   const files = {
     'results.md': markdown(results),
     'results.json': `${JSON.stringify(results, null, 2)}\n`,

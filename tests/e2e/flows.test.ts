@@ -54,8 +54,9 @@ describe('a new visitor, from registration to logout', () => {
     // Next to the field: in the same group, just below the input.
     expect(await page.locator('.field:has(#password) #password-error').count()).toBe(1);
     const [field, message] = await Promise.all([password.boundingBox(), error.boundingBox()]);
-    expect(message!.y).toBeGreaterThanOrEqual(field!.y + field!.height);
-    expect(message!.y - (field!.y + field!.height)).toBeLessThan(40);
+    const fieldBottom = (field?.y ?? NaN) + (field?.height ?? NaN);
+    expect(message?.y).toBeGreaterThanOrEqual(fieldBottom);
+    expect((message?.y ?? NaN) - fieldBottom).toBeLessThan(40);
     // What was typed in the other field is kept.
     expect(await page.getByLabel('Username').inputValue()).toBe('river_walker');
   });
@@ -89,7 +90,7 @@ describe('a new visitor, from registration to logout', () => {
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
     const visible = await page.evaluate(() => document.cookie);
     expect(visible).not.toContain('sid=');
-    expect(visible).not.toContain(cookie!.value);
+    expect(visible).not.toContain(cookie?.value);
   });
 
   it('the logout button ends the session and clears the cookie', async () => {
