@@ -60,8 +60,6 @@ const appEnv = (databaseUrl: string, extra: Record<string, string> = {}) => ({
 });
 
 async function startVariants(): Promise<Record<VariantName, RunningServer>> {
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
   await freshPostgresDatabase();
   const app = path.join('dist', 'src', 'server.js');
   const sqlite = (name: string) => migrated(`sqlite:${path.join(tmp, `${name}.sqlite3`)}`);
@@ -213,6 +211,14 @@ async function main() {
   log(
     `${quick ? 'quick run' : 'full run'}; pinned to cores: ${canPin ? 'yes' : 'no (no taskset)'}`,
   );
+  // The 1M-row measurements first, each in a process of its own, before any server runs.
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  await freshPostgresDatabase();
+  const store = {
+    sqlite: storeBench(`sqlite:${path.join(tmp, 'store.sqlite3')}`),
+    postgres: storeBench(pgUrl),
+  };
   const servers = await startVariants();
   try {
     const cookies: Partial<Record<VariantName, string[]>> = {};
@@ -225,11 +231,6 @@ async function main() {
       storms[name] = await loginStorm(servers[name], cookies[name] ?? []);
     }
     const memory = await memoryOver(servers.sqlite, cookies.sqlite ?? []);
-    await Promise.all(Object.values(servers).map((server) => server.stop()));
-    const store = {
-      sqlite: storeBench(`sqlite:${path.join(tmp, 'store.sqlite3')}`),
-      postgres: storeBench(pgUrl),
-    };
     const results: BenchResults = {
       date: new Date().toISOString(),
       quick,

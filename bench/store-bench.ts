@@ -29,7 +29,7 @@ const SESSION_JSON = JSON.stringify({
 
 /**
  * `count` rows; with `expiredOnly`, all in the past, else alternately past (up to a day ago) and
- * future (up to 30 minutes ahead), each with a random id. One statement, so filling is quick.
+ * future (10 to 30 minutes ahead, so none expires during the run), each with a random id. One statement, so filling is quick.
  */
 async function fill(db: Database, count: number, expiredOnly: boolean): Promise<void> {
   const liveSign = expiredOnly ? '-' : '+';
@@ -37,7 +37,7 @@ async function fill(db: Database, count: number, expiredOnly: boolean): Promise<
     await db.raw(
       `INSERT INTO ${TABLE} (sid, sess, expired)
        SELECT md5(random()::text || i), ?::json,
-              now() + CASE WHEN i % 2 = 0 THEN -(1 + i % 86400) ELSE ${liveSign}(60 + i % 1700) END
+              now() + CASE WHEN i % 2 = 0 THEN -(1 + i % 86400) ELSE ${liveSign}(600 + i % 1200) END
                       * interval '1 second'
        FROM generate_series(1, ?) AS i`,
       [SESSION_JSON, count],
@@ -50,7 +50,7 @@ async function fill(db: Database, count: number, expiredOnly: boolean): Promise<
      INSERT INTO ${TABLE} (sid, sess, expired)
      SELECT lower(hex(randomblob(16))), ?,
             strftime('%Y-%m-%dT%H:%M:%fZ', 'now',
-              CASE WHEN i % 2 = 0 THEN '-' || (1 + i % 86400) ELSE '${liveSign}' || (60 + i % 1700) END
+              CASE WHEN i % 2 = 0 THEN '-' || (1 + i % 86400) ELSE '${liveSign}' || (600 + i % 1200) END
               || ' seconds')
      FROM n`,
     [count, SESSION_JSON],
