@@ -1,8 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../src/paths';
+import { freePort } from '../tests/helpers/server-process';
 
 /** Whether `taskset` can pin processes here: the server on core 0, the load generator on 1. */
 export const canPin = (() => {
@@ -19,17 +19,6 @@ export interface RunningServer {
   url: string;
   pid: number;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs `node <script>` pinned to core 0 and waits until its /healthz answers. */

@@ -2,9 +2,8 @@
 // (The functions passed to page.evaluate run in the browser, where the DOM types apply.)
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../seeds/demo-user';
 import { launchChromium } from './chromium';
-import { startSite, type Site } from './site';
+import { startSite, submitLogin, type Site } from './site';
 
 let site: Site;
 let chromium: Browser;
@@ -48,9 +47,7 @@ const PAGES: {
     signedIn: false,
     async open(page) {
       await page.goto(`${site.url}/login`);
-      await page.getByLabel('Username').fill('nobody');
-      await page.getByLabel('Password').fill('not the password at all');
-      await page.getByRole('button', { name: 'Log in' }).click();
+      await submitLogin(page, 'nobody', 'not the password at all');
     },
   },
   {
@@ -95,9 +92,7 @@ async function signedInContext(colorScheme: 'light' | 'dark'): Promise<BrowserCo
   const context = await chromium.newContext({ colorScheme });
   const page = await context.newPage();
   await page.goto(`${site.url}/login`);
-  await page.getByLabel('Username').fill(DEMO_USERNAME);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await submitLogin(page);
   await page.close();
   return context;
 }

@@ -3,7 +3,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../seeds/demo-user';
 import { launchChromium } from './chromium';
-import { startOtherSite, startSite, type Site } from './site';
+import { startOtherSite, startSite, submitLogin, type Site } from './site';
 
 let site: Site;
 let chromium: Browser;
@@ -22,12 +22,6 @@ const historyList = (page: Page) => page.locator('ol.history li').allInnerTexts(
 
 async function sessionCookie(context: BrowserContext) {
   return (await context.cookies()).find((cookie) => cookie.name === 'sid');
-}
-
-async function logInAs(page: Page, username: string, password: string) {
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
 }
 
 describe('a new visitor, from registration to logout', () => {
@@ -120,7 +114,7 @@ describe('a returning visitor', () => {
       await page.goto(`${site.url}/account`);
       expect(pathOf(page)).toBe('/login');
       expect(new URL(page.url()).searchParams.get('next')).toBe('/account');
-      await logInAs(page, DEMO_USERNAME, DEMO_PASSWORD);
+      await submitLogin(page);
       expect(pathOf(page)).toBe('/account');
       expect(await heading(page)).toBe('Your account');
     } finally {
@@ -142,7 +136,7 @@ describe('password fields', () => {
       await page.goto(`${site.url}/login?next=/account`);
       expect(await autocompleteOf('#username')).toBe('username');
       expect(await autocompleteOf('#password')).toBe('current-password');
-      await logInAs(page, DEMO_USERNAME, DEMO_PASSWORD);
+      await submitLogin(page);
       const types = await page
         .locator('input[type=password]')
         .evaluateAll((inputs) =>
@@ -184,7 +178,7 @@ describe('a form on another site', () => {
     try {
       const page = await context.newPage();
       await page.goto(`${site.url}/login`);
-      await logInAs(page, DEMO_USERNAME, DEMO_PASSWORD);
+      await submitLogin(page);
       expect(pathOf(page)).toBe('/dashboard');
 
       const refused = page.waitForResponse((response) => response.url() === `${site.url}/logout`);

@@ -3,11 +3,10 @@
 // under docs/screenshots/ (the README shows them). Run it again whenever a page changes.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../seeds/demo-user';
+import { DEMO_USERNAME } from '../../seeds/demo-user';
 import { projectRoot } from '../../src/paths';
 import { launchChromium } from './chromium';
-import { startSite } from './site';
+import { startSite, submitLogin } from './site';
 
 const OUT = path.join(projectRoot, 'docs', 'screenshots');
 
@@ -15,13 +14,6 @@ const VIEWPORTS = {
   desktop: { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 },
   phone: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true },
 } as const;
-
-async function logIn(page: Page, url: string) {
-  await page.goto(`${url}/login`);
-  await page.getByLabel('Username').fill(DEMO_USERNAME);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
 
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
@@ -41,14 +33,14 @@ async function main() {
         await shot('home');
 
         await page.goto(`${site.url}/login`);
-        await page.getByLabel('Username').fill(DEMO_USERNAME);
-        await page.getByLabel('Password').fill('not the right password');
-        await page.getByRole('button', { name: 'Log in' }).click();
+        await submitLogin(page, DEMO_USERNAME, 'not the right password');
         await shot('login-error');
 
-        await logIn(page, site.url);
-        for (const link of ['About', 'Contact', 'Home', 'Dashboard']) {
-          await page.goto(`${site.url}${link === 'Home' ? '/' : `/${link.toLowerCase()}`}`);
+        await page.goto(`${site.url}/login`);
+        await submitLogin(page);
+        // A few pages first, so the dashboard's footer shows a history.
+        for (const path of ['/about', '/contact', '/', '/dashboard']) {
+          await page.goto(`${site.url}${path}`);
         }
         await shot('dashboard');
 

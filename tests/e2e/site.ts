@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { hashPassword } from '../../src/auth/passwords';
 import { createAccount } from '../../src/auth/users';
 import { createDatabase } from '../../src/db';
@@ -68,4 +69,11 @@ export async function startOtherSite(
     url: `http://127.0.0.1:${port}/`,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Fills in and submits the login form on the current page, as a person would. */
+export async function submitLogin(page: Page, username = DEMO_USERNAME, password = DEMO_PASSWORD) {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
 }
