@@ -27,6 +27,24 @@ export interface StoreResult {
   stockCleanup: { maxStallMs: number; p99StallMs: number; durationMs: number };
 }
 
+export interface StormResult {
+  logins: LoadResult;
+  quiet: LoadResult;
+  during: LoadResult;
+}
+
+export interface MemoryResult {
+  /** Requests per window; RSS is read after the warm-up and after each window. */
+  requests: number;
+  windows: number;
+  startMiB: number;
+  afterEachWindowMiB: number[];
+  maxMiB: number;
+  minMiB: number;
+  /** The sample furthest from the start, as a percentage of it. */
+  changePercent: number;
+}
+
 export interface BenchResults {
   date: string;
   quick: boolean;
@@ -34,17 +52,11 @@ export interface BenchResults {
   settings: { seconds: number; rounds: number; connections: number; storeRows: number };
   sessionWrite: Partial<Record<VariantName, Summary>>;
   sessionUnchanged: Partial<Record<VariantName, Summary>>;
-  loginStorm: Partial<
-    Record<VariantName, { logins: LoadResult; quiet: LoadResult; during: LoadResult }>
-  >;
-  memory: {
-    requests: number;
-    startMiB: number;
-    endMiB: number;
-    maxMiB: number;
-    changePercent: number;
-  };
-  store: { sqlite: StoreResult; postgres: StoreResult };
+  /** One entry per round. */
+  loginStorm: Partial<Record<VariantName, StormResult[]>>;
+  memory: MemoryResult;
+  /** One entry per run. */
+  store: { sqlite: StoreResult[]; postgres: StoreResult[] };
 }
 
 const fixed = (value: number | undefined, digits = 0) =>
@@ -82,8 +94,10 @@ export function targets(results: BenchResults): Target[] {
   const sqliteRatio =
     (write.sqlite?.requestsPerSecond ?? 0) / (write.memory?.requestsPerSecond ?? 1);
   const pgRatio = (write.postgres?.requestsPerSecond ?? 0) / (write.sqlite?.requestsPerSecond ?? 1);
-  const storm = results.loginStorm.sqlite?.during.p99Ms ?? Infinity;
-  const { cleanup, read } = results.store.sqlite;
+  // The worst of the rounds: a target is met only if every round met it.
+  const storm = Math.max(...(results.loginStorm.sqlite ?? []).map((r) => r.during.p99Ms));
+  const stall = Math.max(...results.store.sqlite.map((r) => r.cleanup.maxStallMs));
+  const readP99 = Math.max(...results.store.sqlite.map((r) => r.read.p99Ms));
   return [
     {
       name: '(1) page view with a session write, SQLite',
@@ -100,17 +114,17 @@ export function targets(results: BenchResults): Target[] {
     {
       name: '(5) expired-session cleanup, SQLite',
       goal: 'stall ≤ 20 ms',
-      measured: `${cleanup.maxStallMs.toFixed(1)} ms`,
-      met: cleanup.maxStallMs <= 20,
+      measured: `${stall.toFixed(1)} ms`,
+      met: stall <= 20,
     },
     {
       name: '(6) session read with 1M rows, SQLite',
       goal: 'p99 < 1 ms',
-      measured: `${read.p99Ms.toFixed(3)} ms`,
-      met: read.p99Ms < 1,
+      measured: `${readP99.toFixed(3)} ms`,
+      met: readP99 < 1,
     },
     {
-      name: `(7) resident memory over ${results.memory.requests.toLocaleString('en')} requests`,
+      name: `(7) resident memory over ${(results.memory.requests * results.memory.windows).toLocaleString('en')} requests`,
       goal: 'within ± 10 %',
       measured: `${results.memory.changePercent >= 0 ? '+' : ''}${results.memory.changePercent.toFixed(1)} %`,
       met: Math.abs(results.memory.changePercent) <= 10,
@@ -134,7 +148,8 @@ function markdown(results: BenchResults): string {
       `${machine.cpus} × ${machine.cpuModel}, Node.js ${machine.node}; servers ` +
       `${machine.pinned ? 'pinned to core 0, load generator to core 1' : 'not pinned (no taskset)'}. ` +
       `Each page measurement: ${settings.connections} connections, ${settings.seconds} s, ` +
-      `${settings.rounds} rounds interleaved across variants (single runs in brackets). ` +
+      `${settings.rounds} rounds interleaved across variants (single runs in brackets); ` +
+      `measurements 3 to 7 are also taken ${settings.rounds} times, and a target counts the worst. ` +
       'Raw numbers: `results.json`; ratios: `ratios.svg`; how it works: `README.md`.',
     '',
     '## Targets',
@@ -157,36 +172,42 @@ function markdown(results: BenchResults): string {
     '',
     'A signed-in visitor loads the dashboard 50 times a second, first alone, then during the storm.',
     '',
+    'One row per round; rounds interleaved across variants.',
+    '',
     '| variant | logins/s | login p99 ms | dashboard p99 ms, quiet | dashboard p50 / p99 ms, storm |',
     '|---|---:|---:|---:|---:|',
-    ...(['memory', 'sqlite', 'postgres'] as const).flatMap((name) => {
-      const storm = results.loginStorm[name];
-      if (!storm) return [];
-      return [
-        `| ${LABELS[name]} | ${fixed(storm.logins.requestsPerSecond, 1)} | ${storm.logins.p99Ms} | ` +
+    ...(['memory', 'sqlite', 'postgres'] as const).flatMap((name) =>
+      (results.loginStorm[name] ?? []).map(
+        (storm) =>
+          `| ${LABELS[name]} | ${fixed(storm.logins.requestsPerSecond, 1)} | ${storm.logins.p99Ms} | ` +
           `${storm.quiet.p99Ms} | ${storm.during.p50Ms} / ${storm.during.p99Ms} |`,
-      ];
-    }),
+      ),
+    ),
     '',
-    `## 5 and 6. The sessions table with ${store.sqlite.rows.toLocaleString('en')} rows, half expired`,
+    `## 5 and 6. The sessions table with ${(store.sqlite[0]?.rows ?? 0).toLocaleString('en')} ` +
+      'rows, half expired',
+    '',
+    'One row per run, each in a fresh process and a freshly filled table.',
     '',
     '| database | session read p50 / p99 ms | cleanup: longest stall ms | cleanup: total s | ' +
       'connect-session-knex cleanup: stall ms |',
     '|---|---:|---:|---:|---:|',
-    ...(['sqlite', 'postgres'] as const).map((name) => {
-      const s = store[name];
-      return (
-        `| ${name === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${s.read.p50Ms.toFixed(3)} / ` +
-        `${s.read.p99Ms.toFixed(3)} | ${s.cleanup.maxStallMs.toFixed(1)} | ` +
-        `${(s.cleanup.durationMs / 1000).toFixed(1)} | ${s.stockCleanup.maxStallMs.toFixed(0)} |`
-      );
-    }),
+    ...(['sqlite', 'postgres'] as const).flatMap((name) =>
+      store[name].map(
+        (s) =>
+          `| ${name === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${s.read.p50Ms.toFixed(3)} / ` +
+          `${s.read.p99Ms.toFixed(3)} | ${s.cleanup.maxStallMs.toFixed(1)} | ` +
+          `${(s.cleanup.durationMs / 1000).toFixed(1)} | ${s.stockCleanup.maxStallMs.toFixed(0)} |`,
+      ),
+    ),
     '',
     '## 7. Resident memory, this project on SQLite',
     '',
-    `${memory.requests.toLocaleString('en')} page views after a warm-up of a fifth as many: ` +
-      `${memory.startMiB.toFixed(1)} MiB at the start, ${memory.endMiB.toFixed(1)} MiB at the end ` +
-      `(highest ${memory.maxMiB.toFixed(1)} MiB).`,
+    `${memory.windows} × ${memory.requests.toLocaleString('en')} page views after a warm-up: ` +
+      `${memory.startMiB.toFixed(1)} MiB after the warm-up, then ` +
+      `${memory.afterEachWindowMiB.map((mib) => mib.toFixed(1)).join(' and ')} MiB after each ` +
+      `window (sampled every 250 ms: lowest ${memory.minMiB.toFixed(1)}, highest ` +
+      `${memory.maxMiB.toFixed(1)} MiB).`,
     '',
   ];
   const history = path.join(projectRoot, 'bench', 'optimisations.md');

@@ -10,7 +10,13 @@ import knex from 'knex';
 import { createDatabase, knexConfig } from '../src/db';
 import { projectRoot } from '../src/paths';
 import { load, type LoadResult } from './load';
-import { writeReport, type BenchResults, type StoreResult, type VariantName } from './report';
+import {
+  writeReport,
+  type BenchResults,
+  type MemoryResult,
+  type StoreResult,
+  type VariantName,
+} from './report';
 import { canPin, residentBytes, startServer, type RunningServer } from './servers';
 import { loginRequest, registerBenchUser, signIn } from './site';
 
@@ -164,25 +170,38 @@ async function loginStorm(server: RunningServer, cookies: string[]) {
   return { logins, quiet, during };
 }
 
-/** Measurement 7: resident memory sampled while one server answers `MEMORY_REQUESTS` views. */
-async function memoryOver(server: RunningServer, cookies: string[]) {
+/**
+ * Measurement 7: resident memory sampled every 250 ms while one server answers two windows of
+ * `MEMORY_REQUESTS` views each, after a warm-up; flat means every sample stays near the first.
+ */
+async function memoryOver(server: RunningServer, cookies: string[]): Promise<MemoryResult> {
   const base = { connections: CONNECTIONS, cookies, paths: ROTATING_PAGES };
   await load(server.url, { ...base, amount: MEMORY_REQUESTS / 5 });
-  const samples: number[] = [residentBytes(server.pid)];
+  const start = residentBytes(server.pid);
+  const samples: number[] = [start];
+  const afterEachWindow: number[] = [];
   const sampler = setInterval(() => samples.push(residentBytes(server.pid)), 250);
-  await load(server.url, { ...base, amount: MEMORY_REQUESTS });
+  for (let window = 0; window < ROUNDS; window++) {
+    await load(server.url, { ...base, amount: MEMORY_REQUESTS });
+    afterEachWindow.push(residentBytes(server.pid));
+  }
   clearInterval(sampler);
-  samples.push(residentBytes(server.pid));
-  const start = samples[0] ?? 0;
-  const end = samples.at(-1) ?? 0;
-  const result = {
+  samples.push(...afterEachWindow);
+  const mib = (bytes: number) => bytes / 2 ** 20;
+  const furthest = samples.reduce((a, b) => (Math.abs(b - start) > Math.abs(a - start) ? b : a));
+  const result: MemoryResult = {
     requests: MEMORY_REQUESTS,
-    startMiB: start / 2 ** 20,
-    endMiB: end / 2 ** 20,
-    maxMiB: Math.max(...samples) / 2 ** 20,
-    changePercent: ((end - start) / start) * 100,
+    windows: ROUNDS,
+    startMiB: mib(start),
+    afterEachWindowMiB: afterEachWindow.map(mib),
+    maxMiB: mib(Math.max(...samples)),
+    minMiB: mib(Math.min(...samples)),
+    changePercent: ((furthest - start) / start) * 100,
   };
-  log(`(7) ${server.name}: RSS ${result.startMiB.toFixed(1)} → ${result.endMiB.toFixed(1)} MiB`);
+  log(
+    `(7) ${server.name}: RSS ${result.startMiB.toFixed(1)} → ` +
+      `${result.afterEachWindowMiB.map((v) => v.toFixed(1)).join(' → ')} MiB`,
+  );
   return result;
 }
 
@@ -215,10 +234,18 @@ async function main() {
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   await freshPostgresDatabase();
-  const store = {
-    sqlite: storeBench(`sqlite:${path.join(tmp, 'store.sqlite3')}`),
-    postgres: storeBench(pgUrl),
-  };
+  const store: BenchResults['store'] = { sqlite: [], postgres: [] };
+  const sqliteStore = `sqlite:${path.join(tmp, 'store.sqlite3')}`;
+  for (let round = 0; round < ROUNDS; round++) {
+    const order =
+      round % 2 === 0 ? (['sqlite', 'postgres'] as const) : (['postgres', 'sqlite'] as const);
+    for (const kind of order) {
+      fs.rmSync(path.join(tmp, 'store.sqlite3'), { force: true });
+      if (kind === 'postgres') await freshPostgresDatabase();
+      store[kind].push(storeBench(kind === 'sqlite' ? sqliteStore : pgUrl));
+    }
+  }
+  fs.rmSync(path.join(tmp, 'store.sqlite3'), { force: true });
   const servers = await startVariants();
   try {
     const cookies: Partial<Record<VariantName, string[]>> = {};
@@ -227,8 +254,11 @@ async function main() {
     }
     const pages = await pageViews(servers, cookies);
     const storms: BenchResults['loginStorm'] = {};
-    for (const name of ['memory', 'sqlite', 'postgres'] as const) {
-      storms[name] = await loginStorm(servers[name], cookies[name] ?? []);
+    const apps = ['memory', 'sqlite', 'postgres'] as const;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of round % 2 === 0 ? apps : [...apps].reverse()) {
+        (storms[name] ??= []).push(await loginStorm(servers[name], cookies[name] ?? []));
+      }
     }
     const memory = await memoryOver(servers.sqlite, cookies.sqlite ?? []);
     const results: BenchResults = {
