@@ -207,6 +207,10 @@ async function memoryOver(server: RunningServer, cookies: string[]): Promise<Mem
 
 /** Measurements 5 and 6 in their own pinned process (bench/store-bench.ts). */
 function storeBench(databaseUrl: string): StoreResult {
+  // Each run starts with the disk quiet: the previous run's writes flushed first. (Measured
+  // without this: a SQLite run that followed two PostgreSQL runs stalled 225 ms instead of 17 ms,
+  // waiting on the disk behind PostgreSQL's writes.)
+  execFileSync('sync');
   const node = [process.execPath, '--import', 'tsx', 'bench/store-bench.ts'];
   const command = canPin ? ['taskset', '-c', '0', ...node] : node;
   const output = execFileSync(
