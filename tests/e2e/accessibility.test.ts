@@ -2,7 +2,7 @@
 // (The functions passed to page.evaluate run in the browser, where the DOM types apply.)
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './chromium';
+import { launchChromium, withFreshPage } from './chromium';
 import { startSite, submitLogin, type Site } from './site';
 
 let site: Site;
@@ -137,8 +137,7 @@ describe.each(['light', 'dark'] as const)('every page, %s colour scheme', (color
 
 describe('keyboard use', () => {
   it('the first Tab reaches the skip link, which moves focus to the main content', async () => {
-    const page = await chromium.newPage();
-    try {
+    await withFreshPage(chromium, async (page) => {
       await page.goto(`${site.url}/about`);
       await page.keyboard.press('Tab');
       const focused = page.locator(':focus');
@@ -146,14 +145,11 @@ describe('keyboard use', () => {
       expect(await focused.isVisible()).toBe(true);
       await page.keyboard.press('Enter');
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('a focused link or button shows a visible focus outline', async () => {
-    const page = await chromium.newPage();
-    try {
+    await withFreshPage(chromium, async (page) => {
       await page.goto(`${site.url}/login`);
       for (const selector of ['a.brand', 'button[type=submit]', '#username']) {
         await page.locator(selector).focus();
@@ -167,9 +163,7 @@ describe('keyboard use', () => {
         expect(outline.style).not.toBe('none');
         expect(outline.width).toBeGreaterThanOrEqual(2);
       }
-    } finally {
-      await page.close();
-    }
+    });
   });
 });
 
@@ -177,16 +171,18 @@ describe('small screens', () => {
   it.each(['/', '/login', '/register'])(
     '%s fits a 360 px wide phone without sideways scrolling',
     async (path) => {
-      const page = await chromium.newPage({ viewport: { width: 360, height: 740 } });
-      try {
-        await page.goto(`${site.url}${path}`);
-        const overflow = await page.evaluate(
-          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-        );
-        expect(overflow).toBeLessThanOrEqual(0);
-      } finally {
-        await page.close();
-      }
+      const phone = { viewport: { width: 360, height: 740 } };
+      await withFreshPage(
+        chromium,
+        async (page) => {
+          await page.goto(`${site.url}${path}`);
+          const overflow = await page.evaluate(
+            () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          );
+          expect(overflow).toBeLessThanOrEqual(0);
+        },
+        phone,
+      );
     },
   );
 });

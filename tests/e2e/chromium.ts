@@ -1,5 +1,11 @@
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from 'playwright-core';
 
 /** Debian's Chromium: playwright cannot download its own browser here (.ci/run installs this). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,4 +32,18 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** One test's own browser context (no cookies yet) and page, closed afterwards, pass or fail. */
+export async function withFreshPage(
+  browser: Browser,
+  use: (page: Page, context: BrowserContext) => Promise<void>,
+  options: BrowserContextOptions = {},
+): Promise<void> {
+  const context = await browser.newContext(options);
+  try {
+    await use(await context.newPage(), context);
+  } finally {
+    await context.close();
+  }
 }

@@ -2,7 +2,7 @@
 // (The functions passed to page.evaluate run in the browser, where the DOM types apply.)
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../seeds/demo-user';
-import { launchChromium } from './chromium';
+import { launchChromium, withFreshPage } from './chromium';
 import { startOtherSite, startSite, submitLogin, type Site } from './site';
 
 let site: Site;
@@ -108,26 +108,20 @@ describe('a new visitor, from registration to logout', () => {
 
 describe('a returning visitor', () => {
   it('is sent to log in and then back to the page asked for, via next', async () => {
-    const context = await chromium.newContext();
-    try {
-      const page = await context.newPage();
+    await withFreshPage(chromium, async (page) => {
       await page.goto(`${site.url}/account`);
       expect(pathOf(page)).toBe('/login');
       expect(new URL(page.url()).searchParams.get('next')).toBe('/account');
       await submitLogin(page);
       expect(pathOf(page)).toBe('/account');
       expect(await heading(page)).toBe('Your account');
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
 
 describe('password fields', () => {
   it('carry the autocomplete a password manager needs, on every form', async () => {
-    const context = await chromium.newContext();
-    try {
-      const page = await context.newPage();
+    await withFreshPage(chromium, async (page) => {
       const autocompleteOf = (selector: string) =>
         page.locator(selector).getAttribute('autocomplete');
       await page.goto(`${site.url}/register`);
@@ -145,18 +139,14 @@ describe('password fields', () => {
       expect(types).toEqual(expect.arrayContaining([expect.stringMatching(/:current-password$/)]));
       expect(types).toEqual(expect.arrayContaining([expect.stringMatching(/:new-password$/)]));
       expect(types.every((t) => /:(current|new)-password$/.test(t))).toBe(true);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('accept a pasted password, and logging in with it works', async () => {
-    const context = await chromium.newContext();
-    try {
+    await withFreshPage(chromium, async (page, context) => {
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
         origin: site.url,
       });
-      const page = await context.newPage();
       await page.goto(`${site.url}/login`);
       await page.evaluate((text) => navigator.clipboard.writeText(text), DEMO_PASSWORD);
       await page.getByLabel('Username').fill(DEMO_USERNAME);
@@ -165,35 +155,32 @@ describe('password fields', () => {
       expect(await page.getByLabel('Password').inputValue()).toBe(DEMO_PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
       expect(pathOf(page)).toBe('/dashboard');
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
 
 describe('a form on another site', () => {
   it('cannot post to this one: refused, and the visitor stays signed in', async () => {
-    const context = await chromium.newContext();
     const other = await startOtherSite(`${site.url}/logout`, { _csrf: 'guessed' });
     try {
-      const page = await context.newPage();
-      await page.goto(`${site.url}/login`);
-      await submitLogin(page);
-      expect(pathOf(page)).toBe('/dashboard');
+      await withFreshPage(chromium, async (page) => {
+        await page.goto(`${site.url}/login`);
+        await submitLogin(page);
+        expect(pathOf(page)).toBe('/dashboard');
 
-      const refused = page.waitForResponse((response) => response.url() === `${site.url}/logout`);
-      await page.goto(other.url);
-      const response = await refused;
-      expect(response.status()).toBe(403);
-      await page.waitForURL(`${site.url}/logout`);
-      expect(await heading(page)).toBe('This form has expired');
+        const refused = page.waitForResponse((response) => response.url() === `${site.url}/logout`);
+        await page.goto(other.url);
+        const response = await refused;
+        expect(response.status()).toBe(403);
+        await page.waitForURL(`${site.url}/logout`);
+        expect(await heading(page)).toBe('This form has expired');
 
-      await page.goto(`${site.url}/dashboard`);
-      expect(pathOf(page)).toBe('/dashboard');
-      expect(await page.locator('main').innerText()).toContain(`Signed in as ${DEMO_USERNAME}`);
+        await page.goto(`${site.url}/dashboard`);
+        expect(pathOf(page)).toBe('/dashboard');
+        expect(await page.locator('main').innerText()).toContain(`Signed in as ${DEMO_USERNAME}`);
+      });
     } finally {
       await other.stop();
-      await context.close();
     }
   });
 });
