@@ -40,6 +40,16 @@ const pgUrl = (() => {
   return url.toString();
 })();
 
+/**
+ * `items`, ROUNDS times over, every other round in reverse order: each is measured as often as
+ * the others, and a slow drift of the machine during the run favours none of them.
+ */
+function* interleaved<T>(items: readonly T[]): Generator<T> {
+  for (let round = 0; round < ROUNDS; round++) {
+    yield* round % 2 === 0 ? items : [...items].reverse();
+  }
+}
+
 async function freshPostgresDatabase(): Promise<void> {
   const admin = knex(knexConfig(PG_SERVER));
   try {
@@ -109,26 +119,23 @@ async function pageViews(
   servers: Record<VariantName, RunningServer>,
   cookies: Partial<Record<VariantName, string[]>>,
 ) {
-  const order = Object.keys(servers) as VariantName[];
   const write: Partial<Record<VariantName, LoadResult[]>> = {};
   const read: Partial<Record<VariantName, LoadResult[]>> = {};
-  for (let round = 0; round < ROUNDS; round++) {
-    // Reversed on every other round, so a slow drift of the machine favours nobody.
-    for (const name of round % 2 === 0 ? order : [...order].reverse()) {
-      const { url } = servers[name];
-      const base = { connections: CONNECTIONS, cookies: cookies[name] };
-      await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: WARMUP_SECONDS });
-      const w = await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: SECONDS });
-      (write[name] ??= []).push(w);
-      log(`(1) ${name}: ${w.requestsPerSecond.toFixed(0)} req/s, p99 ${w.p99Ms} ms`);
-      // Ten views of the same page make the history ten times "/dashboard": from then on a view
-      // leaves the session as it was, which is measurement 2.
-      await load(url, { ...base, paths: ['/dashboard'], durationSeconds: WARMUP_SECONDS });
-      const r = await load(url, { ...base, paths: ['/dashboard'], durationSeconds: SECONDS });
-      (read[name] ??= []).push(r);
-      log(`(2) ${name}: ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99Ms} ms`);
-    }
+  for (const name of interleaved(Object.keys(servers) as VariantName[])) {
+    const { url } = servers[name];
+    const base = { connections: CONNECTIONS, cookies: cookies[name] };
+    await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: WARMUP_SECONDS });
+    const w = await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: SECONDS });
+    (write[name] ??= []).push(w);
+    log(`(1) ${name}: ${w.requestsPerSecond.toFixed(0)} req/s, p99 ${w.p99Ms} ms`);
+    // Ten views of the same page make the history ten times "/dashboard": from then on a view
+    // leaves the session as it was, which is measurement 2.
+    await load(url, { ...base, paths: ['/dashboard'], durationSeconds: WARMUP_SECONDS });
+    const r = await load(url, { ...base, paths: ['/dashboard'], durationSeconds: SECONDS });
+    (read[name] ??= []).push(r);
+    log(`(2) ${name}: ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99Ms} ms`);
   }
+
   const summarise = (runs: Partial<Record<VariantName, LoadResult[]>>) =>
     Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, summary(list)]));
   return { sessionWrite: summarise(write), sessionUnchanged: summarise(read) };
@@ -237,19 +244,17 @@ async function main() {
   // The 1M-row measurements first, each in a process of its own, before any server runs.
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  await freshPostgresDatabase();
   const store: BenchResults['store'] = { sqlite: [], postgres: [] };
-  const sqliteStore = `sqlite:${path.join(tmp, 'store.sqlite3')}`;
-  for (let round = 0; round < ROUNDS; round++) {
-    const order =
-      round % 2 === 0 ? (['sqlite', 'postgres'] as const) : (['postgres', 'sqlite'] as const);
-    for (const kind of order) {
-      fs.rmSync(path.join(tmp, 'store.sqlite3'), { force: true });
-      if (kind === 'postgres') await freshPostgresDatabase();
-      store[kind].push(storeBench(kind === 'sqlite' ? sqliteStore : pgUrl));
-    }
+  // Its own folder, so the file goes with its -wal and -shm companions.
+  const storeDir = path.join(tmp, 'store');
+  for (const kind of interleaved(['sqlite', 'postgres'] as const)) {
+    fs.rmSync(storeDir, { recursive: true, force: true });
+    if (kind === 'postgres') await freshPostgresDatabase();
+    const databaseUrl =
+      kind === 'sqlite' ? `sqlite:${path.join(storeDir, 'store.sqlite3')}` : pgUrl;
+    store[kind].push(storeBench(databaseUrl));
   }
-  fs.rmSync(path.join(tmp, 'store.sqlite3'), { force: true });
+  fs.rmSync(storeDir, { recursive: true, force: true });
   const servers = await startVariants();
   try {
     const cookies: Partial<Record<VariantName, string[]>> = {};
@@ -258,11 +263,8 @@ async function main() {
     }
     const pages = await pageViews(servers, cookies);
     const storms: BenchResults['loginStorm'] = {};
-    const apps = ['memory', 'sqlite', 'postgres'] as const;
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const name of round % 2 === 0 ? apps : [...apps].reverse()) {
-        (storms[name] ??= []).push(await loginStorm(servers[name], cookies[name] ?? []));
-      }
+    for (const name of interleaved(['memory', 'sqlite', 'postgres'] as const)) {
+      (storms[name] ??= []).push(await loginStorm(servers[name], cookies[name] ?? []));
     }
     const memory = await memoryOver(servers.sqlite, cookies.sqlite ?? []);
     const results: BenchResults = {
