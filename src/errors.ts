@@ -63,6 +63,13 @@ const BUSY: ErrorPage = {
   message: 'Very many people are signing in at this moment. Please try again in a few seconds.',
 };
 
+/** Pages chosen by the error's reason code, whatever its status; the rest go by status. */
+const PAGES_BY_CODE: Record<string, ErrorPage> = {
+  EPASSWORDBUSY: BUSY,
+  EBADCSRFTOKEN: FORM_REFUSED,
+  ECROSSSITE: FORM_REFUSED,
+};
+
 /** Seconds a client should wait before retrying while the database is unavailable. */
 const UNAVAILABLE_RETRY_SECONDS = 5;
 
@@ -98,16 +105,14 @@ export function errorHandler(config: Config): ErrorRequestHandler {
     // Logged once, on the request's own log line (request-logger.ts), with the SQL scrubbed.
     if (status >= 500) res.err = error instanceof Error ? error : new Error(String(error));
 
+    const code: unknown = error?.code;
     const page =
-      error?.code === 'EPASSWORDBUSY'
-        ? BUSY
-        : status === 503
-          ? UNAVAILABLE
-          : status === 500
-            ? SERVER_ERROR
-            : error?.code === 'EBADCSRFTOKEN' || error?.code === 'ECROSSSITE'
-              ? FORM_REFUSED
-              : (CLIENT_ERRORS[status] ?? BAD_REQUEST);
+      (typeof code === 'string' ? PAGES_BY_CODE[code] : undefined) ??
+      (status === 503
+        ? UNAVAILABLE
+        : status === 500
+          ? SERVER_ERROR
+          : (CLIENT_ERRORS[status] ?? BAD_REQUEST));
     res.status(status);
     const retryAfter =
       error instanceof HttpError && error.retryAfterSeconds !== undefined
