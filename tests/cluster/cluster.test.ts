@@ -168,14 +168,21 @@ describe('three instances behind nginx', () => {
 
   it('counts failed logins across instances: the 11th attempt gets 429', async () => {
     await signedInClient('guessed');
+    // One attacker, one form, ten POSTs in a row: nginx's round robin then spreads the POSTs
+    // themselves. (A fresh GET before each POST would keep every POST on one instance whenever
+    // nginx has two upstreams in rotation, e.g. one still marked failed after the restarts.)
+    const attacker = new Client(cluster.url);
+    let page = await attacker.request('GET', '/login');
     const seen = new Set<string>();
     for (let i = 0; i < 10; i++) {
-      const res = await new Client(cluster.url).submit('/login', {
+      const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+      page = await attacker.request('POST', '/login', {
         username: 'guessed',
         password: 'wrong guess',
+        _csrf: token,
       });
-      expect(res.status).toBe(401);
-      seen.add(String(res.headers['x-instance']));
+      expect(page.status).toBe(401);
+      seen.add(String(page.headers['x-instance']));
     }
     expect(seen.size).toBeGreaterThan(1);
     const blocked = await new Client(cluster.url).submit('/login', {

@@ -138,7 +138,12 @@ export async function startCluster(
     .replaceAll('{{port}}', String(proxyPort))
     .replace(
       '{{servers}}',
-      ports.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`).join('\n'),
+      // max_fails=0: no instance is ever taken out of rotation. A stopped instance refuses at
+      // once and nginx tries the next one (proxy_next_upstream), whereas "1 failure → out for
+      // fail_timeout" took every instance out during a quick rolling restart: 502s for all.
+      // On a network where a dead host drops packets instead, use max_fails with a short
+      // proxy_connect_timeout.
+      ports.map((port) => `    server 127.0.0.1:${port} max_fails=0;`).join('\n'),
     );
   fs.writeFileSync(path.join(dir, 'nginx.conf'), config);
   const nginx = spawn(ensureNginx(), ['-c', path.join(dir, 'nginx.conf'), '-p', dir], {
