@@ -2,6 +2,7 @@ import { createApp } from './app';
 import { closePasswordPool } from './auth/passwords';
 import { ConfigError, readConfig } from './config';
 import { createDatabase } from './db';
+import { closeGracefully } from './graceful-close';
 import { createLogger } from './logger';
 import { createSessionStore, stopSessionStore } from './session/store';
 
@@ -59,8 +60,8 @@ async function waitForDatabase() {
 }
 
 /**
- * Stop accepting connections, let requests in flight finish (for SHUTDOWN_GRACE_MS at most),
- * stop the store's timer, close the database pool and the password threads, exit 0.
+ * Stop accepting connections, let requests in flight finish and keep-alive connections drain
+ * (for SHUTDOWN_GRACE_MS at most), stop the store's timer, close the database pool and the password threads, exit 0.
  */
 function shutdown(signal: NodeJS.Signals) {
   if (shuttingDown) return;
@@ -70,7 +71,7 @@ function shutdown(signal: NodeJS.Signals) {
     logger.warn('shutdown grace period over: closing the remaining connections');
     server.closeAllConnections();
   }, SHUTDOWN_GRACE_MS);
-  server.close(() => {
+  closeGracefully(server, { waitForProxy: config.trustProxy > 0 }, () => {
     clearTimeout(force);
     stopSessionStore(store);
     Promise.all([db.destroy(), closePasswordPool()]).then(
@@ -84,8 +85,6 @@ function shutdown(signal: NodeJS.Signals) {
       },
     );
   });
-  // Keep-alive connections with no request in flight would otherwise hold close() open.
-  server.closeIdleConnections();
 }
 process.once('SIGTERM', shutdown);
 process.once('SIGINT', shutdown);

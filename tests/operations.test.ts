@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { hashPassword } from '../src/auth/passwords';
 import { createDatabase } from '../src/db';
 import { Browser } from './helpers/browser';
@@ -39,6 +40,30 @@ describe('health probes', () => {
   });
 });
 
+/** One keep-alive connection driven by hand, to see exactly when the server closes it. */
+async function keepAliveConnection(url: string) {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = '';
+  let closed = false;
+  socket.on('data', (chunk) => (received += String(chunk)));
+  socket.on('close', () => (closed = true));
+  const until = async (done: () => boolean) => {
+    for (let i = 0; i < 250 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  return {
+    isClosed: async () => (await until(() => closed), closed),
+    /** Sends GET /healthz and resolves with the raw response ('' if the connection is gone). */
+    async health() {
+      received = '';
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+      await until(() => closed || received.includes('{"status":"ok"}'));
+      return received;
+    },
+  };
+}
+
 describe('the server process', () => {
   it('finishes a request in flight on SIGTERM, refuses new ones, and exits 0', async () => {
     const databaseUrl = await createTestDatabaseUrl();
@@ -71,6 +96,43 @@ describe('the server process', () => {
       expect(await server.exited).toBe(0);
       await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
       expect(server.output()).toContain('shut down cleanly');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('behind a proxy, SIGTERM leaves idle keep-alive connections to the proxy', async () => {
+    // A proxy may be writing a request into its pooled connection as the signal lands:
+    // cutting that connection would turn the request into a 502 (a POST is never retried).
+    const server = await startServer({
+      DATABASE_URL: await createTestDatabaseUrl(),
+      TRUST_PROXY: '1',
+    });
+    try {
+      const pooled = await keepAliveConnection(server.url);
+      expect(await pooled.health()).toMatch(/^HTTP\/1\.1 200.*\r\nConnection: keep-alive/is);
+      server.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+
+      const last = await pooled.health();
+      expect(last).toMatch(/^HTTP\/1\.1 200/);
+      expect(last).toMatch(/\r\nConnection: close\r\n/i);
+      expect(await pooled.isClosed()).toBe(true);
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('without a proxy, SIGTERM closes idle keep-alive connections at once', async () => {
+    const server = await startServer({ DATABASE_URL: await createTestDatabaseUrl() });
+    try {
+      const idle = await keepAliveConnection(server.url);
+      expect(await idle.health()).toMatch(/^HTTP\/1\.1 200/);
+      server.child.kill('SIGTERM');
+      expect(await idle.isClosed()).toBe(true);
+      expect(await server.exited).toBe(0);
     } finally {
       server.child.kill('SIGKILL');
     }
