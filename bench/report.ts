@@ -23,8 +23,17 @@ export interface StoreResult {
   rows: number;
   expired: number;
   read: { reads: number; p50Ms: number; p99Ms: number };
-  cleanup: { maxStallMs: number; p99StallMs: number; durationMs: number };
-  stockCleanup: { maxStallMs: number; p99StallMs: number; durationMs: number };
+  /** The same probe (a 1 ms timer, one session save per firing) for 5 s with no cleanup. */
+  idle?: Stall;
+  cleanup: Stall;
+  stockCleanup: Stall;
+}
+
+interface Stall {
+  maxStallMs: number;
+  p99StallMs: number;
+  durationMs: number;
+  saves?: number;
 }
 
 export interface StormResult {
@@ -97,6 +106,7 @@ export function targets(results: BenchResults): Target[] {
   // The worst of the rounds: a target is met only if every round met it.
   const storm = Math.max(...(results.loginStorm.sqlite ?? []).map((r) => r.during.p99Ms));
   const stall = Math.max(...results.store.sqlite.map((r) => r.cleanup.maxStallMs));
+  const idleFloor = Math.max(0, ...results.store.sqlite.map((r) => r.idle?.maxStallMs ?? 0));
   const readP99 = Math.max(...results.store.sqlite.map((r) => r.read.p99Ms));
   return [
     {
@@ -114,7 +124,7 @@ export function targets(results: BenchResults): Target[] {
     {
       name: '(5) expired-session cleanup, SQLite',
       goal: 'stall ≤ 20 ms',
-      measured: `${stall.toFixed(1)} ms`,
+      measured: `${stall.toFixed(1)} ms${idleFloor > 0 ? ` (no cleanup: ${idleFloor.toFixed(1)} ms)` : ''}`,
       met: stall <= 20,
     },
     {
@@ -187,16 +197,19 @@ function markdown(results: BenchResults): string {
     `## 5 and 6. The sessions table with ${(store.sqlite[0]?.rows ?? 0).toLocaleString('en')} ` +
       'rows, half expired',
     '',
-    'One row per run, each in a fresh process and a freshly filled table.',
+    'One row per run, each in a fresh process and a freshly filled table. A stall is the ' +
+      'longest gap between firings of a 1 ms timer that also saves one live session per firing, ' +
+      'as page views would; "no cleanup" is that probe alone for 5 s: the floor.',
     '',
-    '| database | session read p50 / p99 ms | cleanup: longest stall ms | cleanup: total s | ' +
-      'connect-session-knex cleanup: stall ms |',
-    '|---|---:|---:|---:|---:|',
+    '| database | session read p50 / p99 ms | no cleanup: longest stall ms | ' +
+      'cleanup: longest stall ms | cleanup: total s | connect-session-knex cleanup: stall ms |',
+    '|---|---:|---:|---:|---:|---:|',
     ...(['sqlite', 'postgres'] as const).flatMap((name) =>
       store[name].map(
         (s) =>
           `| ${name === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${s.read.p50Ms.toFixed(3)} / ` +
-          `${s.read.p99Ms.toFixed(3)} | ${s.cleanup.maxStallMs.toFixed(1)} | ` +
+          `${s.read.p99Ms.toFixed(3)} | ${fixed(s.idle?.maxStallMs, 1)} | ` +
+          `${s.cleanup.maxStallMs.toFixed(1)} | ` +
           `${(s.cleanup.durationMs / 1000).toFixed(1)} | ${s.stockCleanup.maxStallMs.toFixed(0)} |`,
       ),
     ),

@@ -3,6 +3,7 @@
 // of our batched cleanup, and (for the before/after row) the stall of connect-session-knex's own
 // single-statement cleanup on the same data. Prints one JSON line.
 import { ConnectSessionKnexStore } from 'connect-session-knex';
+import type { SessionData } from 'express-session';
 import pino from 'pino';
 import { createDatabase, databaseKind, type Database } from '../src/db';
 import { KnexSessionStore, sessionTimestamp } from '../src/session/knex-store';
@@ -89,16 +90,22 @@ async function readLatency(db: Database, store: KnexSessionStore) {
 }
 
 /**
- * Runs `work` while a 1 ms timer keeps firing; the stall is the longest gap between two firings,
- * that is, the longest any other request would have waited for the event loop.
+ * Runs `work` while a 1 ms timer keeps firing and, on every firing, saves one live session as a
+ * page view would (on SQLite a save waits, on the event loop, while a cleanup batch holds the
+ * write lock). The stall is the longest gap between two firings: the longest any request would
+ * have waited for the event loop.
  */
-async function stallOf(work: () => Promise<unknown>) {
+async function stallOf(store: KnexSessionStore, live: string[], work: () => Promise<unknown>) {
   const gaps: number[] = [];
+  let saves = 0;
   let last = performance.now();
+  const session = JSON.parse(SESSION_JSON) as SessionData;
+  session.cookie.expires = new Date(Date.now() + 1_200_000);
   const probe = setInterval(() => {
     const now = performance.now();
     gaps.push(now - last);
     last = now;
+    store.set(live[saves++ % live.length] ?? '', session);
   }, 1);
   const start = performance.now();
   await work();
@@ -107,7 +114,7 @@ async function stallOf(work: () => Promise<unknown>) {
   await new Promise((resolve) => setTimeout(resolve, 20));
   clearInterval(probe);
   gaps.sort((a, b) => a - b);
-  return { maxStallMs: gaps.at(-1) ?? 0, p99StallMs: percentile(gaps, 99), durationMs };
+  return { maxStallMs: gaps.at(-1) ?? 0, p99StallMs: percentile(gaps, 99), durationMs, saves };
 }
 
 async function main() {
@@ -119,8 +126,18 @@ async function main() {
   const store = new KnexSessionStore({ knex: db, logger, tableName: TABLE, cleanupIntervalMs: 0 });
 
   const read = await readLatency(db, store);
+  const live: string[] = await db(TABLE)
+    .where('expired', '>', sessionTimestamp(db, Date.now() + 60_000))
+    .limit(100)
+    .pluck('sid');
   const expiredBefore = rows / 2;
-  const ours = await stallOf(() => store.cleanup());
+  // The same probe with nothing else running: the machine's own stalls, the floor for the rest.
+  const idle = await stallOf(
+    store,
+    live,
+    () => new Promise((resolve) => setTimeout(resolve, 5000)),
+  );
+  const ours = await stallOf(store, live, () => store.cleanup());
 
   // As many expired rows again, beside the live ones, for the stock cleanup: one DELETE.
   await fill(db, expiredBefore, true);
@@ -131,7 +148,7 @@ async function main() {
     cleanupInterval: 0,
   });
   await stock.ready.catch(() => undefined);
-  const stockCleanup = await stallOf(() =>
+  const stockCleanup = await stallOf(store, live, () =>
     (stock as unknown as { dbCleanup(): Promise<void> }).dbCleanup(),
   );
   const left = Number((await db(TABLE).count({ n: '*' }))[0]?.n);
@@ -142,7 +159,7 @@ async function main() {
   if (databaseKind(databaseUrl) === 'postgres') await db.raw('CHECKPOINT');
   await db.destroy();
   process.stdout.write(
-    `${JSON.stringify({ rows, expired: expiredBefore, read, cleanup: ours, stockCleanup })}\n`,
+    `${JSON.stringify({ rows, expired: expiredBefore, read, idle, cleanup: ours, stockCleanup })}\n`,
   );
 }
 
