@@ -61,7 +61,8 @@ async function waitForDatabase() {
 
 /**
  * Stop accepting connections, let requests in flight finish and keep-alive connections drain
- * (for SHUTDOWN_GRACE_MS at most), stop the store's timer, close the database pool and the password threads, exit 0.
+ * (for SHUTDOWN_GRACE_MS at most), stop the store's timer, close the database pool and the
+ * password threads, exit 0.
  */
 function shutdown(signal: NodeJS.Signals) {
   if (shuttingDown) return;
