@@ -88,24 +88,65 @@ const PAGES: {
   },
 ];
 
-async function signedInContext(colorScheme: 'light' | 'dark'): Promise<BrowserContext> {
-  const context = await chromium.newContext({ colorScheme });
-  const page = await context.newPage();
-  await page.goto(`${site.url}/login`);
-  await submitLogin(page);
-  await page.close();
-  return context;
+/**
+ * Two contexts: one anonymous, one with the demo account signed in. Twice on CI (never in
+ * dozens of runs here) this file's first sign-in hung past its hook's timeout without a
+ * playwright error, so in a call that has no timeout of its own (newContext, newPage, close).
+ * Each try therefore has a deadline; a try that misses it is reported with the steps it reached
+ * and the site's last log lines, and one more try starts with fresh contexts.
+ */
+async function contexts(
+  colorScheme: 'light' | 'dark',
+): Promise<{ anonymous: BrowserContext; signedIn: BrowserContext }> {
+  for (let attempt = 1; ; attempt++) {
+    const steps: string[] = [];
+    const started = Date.now();
+    const step = <T>(name: string, work: Promise<T>) => {
+      steps.push(`${name} at ${Date.now() - started} ms`);
+      return work;
+    };
+    const made: BrowserContext[] = [];
+    const newContext = async () => {
+      const context = await step('newContext', chromium.newContext({ colorScheme }));
+      made.push(context);
+      return context;
+    };
+    const signIn = async () => {
+      const anonymous = await newContext();
+      const signedIn = await newContext();
+      const page = await step('newPage', signedIn.newPage());
+      await step('goto /login', page.goto(`${site.url}/login`));
+      await step('submit', submitLogin(page));
+      await step('wait for /dashboard', page.waitForURL(`${site.url}/dashboard`));
+      await step('close page', page.close());
+      return { anonymous, signedIn };
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('sign-in stalled')), 25_000);
+    });
+    try {
+      return await Promise.race([signIn(), deadline]);
+    } catch (error) {
+      const report =
+        `sign-in ${attempt} (${colorScheme}) failed: ${String(error)}\n` +
+        `steps begun: ${steps.join(', ')}\n` +
+        `site's last lines:\n${site.server.output().split('\n').slice(-8).join('\n')}`;
+      if (attempt === 2) throw new Error(report, { cause: error });
+      console.warn(report);
+      for (const context of made) void context.close().catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
 describe.each(['light', 'dark'] as const)('every page, %s colour scheme', (colorScheme) => {
   let anonymous: BrowserContext;
   let signedIn: BrowserContext;
-  // The suite's first sign-in (first bcrypt hash, first page of a cold browser) once took
-  // over 30 s on a fresh clone in CI; later ones take under a second.
   beforeAll(async () => {
-    anonymous = await chromium.newContext({ colorScheme });
-    signedIn = await signedInContext(colorScheme);
-  }, 90_000);
+    ({ anonymous, signedIn } = await contexts(colorScheme));
+  }, 60_000);
   afterAll(async () => {
     await anonymous?.close();
     await signedIn?.close();
