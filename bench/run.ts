@@ -209,20 +209,17 @@ async function memoryOver(server: RunningServer, cookies: string[]): Promise<Mem
   }
   const first = windows[0]?.meanMiB ?? NaN;
   const drifts = windows.map((window) => ((window.meanMiB - first) / first) * 100);
+  const lowest = Math.min(...windows.map((w) => w.minMiB));
+  const highest = Math.max(...windows.map((w) => w.maxMiB));
   const result: MemoryResult = {
     requests: MEMORY_REQUESTS,
     windows,
     changePercent: drifts.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0),
-    swingPercent:
-      ((Math.max(...windows.map((w) => w.maxMiB)) - Math.min(...windows.map((w) => w.minMiB))) /
-        2 /
-        first) *
-      100,
+    swingPercent: ((highest - lowest) / 2 / first) * 100,
   };
   log(
     `(7) ${server.name}: mean RSS per window ${windows.map((w) => w.meanMiB.toFixed(1)).join(' → ')}` +
-      ` MiB; samples ${Math.min(...windows.map((w) => w.minMiB)).toFixed(1)}–` +
-      `${Math.max(...windows.map((w) => w.maxMiB)).toFixed(1)} MiB`,
+      ` MiB; samples ${lowest.toFixed(1)}–${highest.toFixed(1)} MiB`,
   );
   return result;
 }
