@@ -23,6 +23,8 @@ export interface StoreResult {
   rows: number;
   expired: number;
   read: { reads: number; p50Ms: number; p99Ms: number };
+  /** SQLite only: `fsync` after writing `pages` random pages, the disk's own answer time. */
+  disk?: { pages: number; p50Ms: number; p99Ms: number; maxMs: number };
   /** The same probe (a 1 ms timer, one session save per firing) for 5 s with no cleanup. */
   idle?: Stall;
   cleanup: Stall;
@@ -75,6 +77,18 @@ export interface BenchResults {
 const fixed = (value: number | undefined, digits = 0) =>
   value === undefined ? '–' : value.toFixed(digits);
 
+/** `value (note; note)`, leaving out the notes that are false. */
+function withNotes(value: string, notes: (string | false)[]): string {
+  const shown = notes.filter((note): note is string => note !== false);
+  return shown.length > 0 ? `${value} (${shown.join('; ')})` : value;
+}
+
+function diskColumn(disk: StoreResult['disk']): string {
+  return disk
+    ? `${disk.p50Ms.toFixed(1)} / ${disk.p99Ms.toFixed(1)} / ${disk.maxMs.toFixed(1)}`
+    : '–';
+}
+
 function pageTable(rows: Partial<Record<VariantName, Summary>>): string[] {
   const memory = rows.memory?.requestsPerSecond ?? NaN;
   const ceiling = rows.ceiling?.requestsPerSecond ?? NaN;
@@ -111,6 +125,7 @@ export function targets(results: BenchResults): Target[] {
   const storm = Math.max(...(results.loginStorm.sqlite ?? []).map((r) => r.during.p99Ms));
   const stall = Math.max(...results.store.sqlite.map((r) => r.cleanup.maxStallMs));
   const idleFloor = Math.max(0, ...results.store.sqlite.map((r) => r.idle?.maxStallMs ?? 0));
+  const diskMax = Math.max(0, ...results.store.sqlite.map((r) => r.disk?.maxMs ?? 0));
   const readP99 = Math.max(...results.store.sqlite.map((r) => r.read.p99Ms));
   return [
     {
@@ -128,7 +143,10 @@ export function targets(results: BenchResults): Target[] {
     {
       name: '(5) expired-session cleanup, SQLite',
       goal: 'stall ≤ 20 ms',
-      measured: `${stall.toFixed(1)} ms${idleFloor > 0 ? ` (no cleanup: ${idleFloor.toFixed(1)} ms)` : ''}`,
+      measured: withNotes(`${stall.toFixed(1)} ms`, [
+        idleFloor > 0 && `no cleanup: ${idleFloor.toFixed(1)} ms`,
+        diskMax > 0 && `one disk fsync: up to ${diskMax.toFixed(1)} ms`,
+      ]),
       met: stall <= 20,
     },
     {
@@ -207,14 +225,19 @@ function markdown(results: BenchResults): string {
       'longest gap between firings of a 1 ms timer that also saves one live session per firing, ' +
       'as page views would; "no cleanup" is that probe alone for 5 s: the floor.',
     '',
-    '| database | session read p50 / p99 ms | no cleanup: longest stall ms | ' +
-      'cleanup: longest stall ms | cleanup: total s | connect-session-knex cleanup: stall ms |',
-    '|---|---:|---:|---:|---:|---:|',
+    '"disk fsync" is the disk alone: `fsync` after writing 100 random pages. A SQLite ' +
+      'checkpoint waits for three `fsync` calls on the event loop; PostgreSQL syncs in its own ' +
+      'processes.',
+    '',
+    '| database | session read p50 / p99 ms | disk fsync p50 / p99 / max ms | ' +
+      'no cleanup: longest stall ms | cleanup: longest stall ms | cleanup: total s | ' +
+      'connect-session-knex cleanup: stall ms |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...(['sqlite', 'postgres'] as const).flatMap((name) =>
       store[name].map(
         (s) =>
           `| ${name === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${s.read.p50Ms.toFixed(3)} / ` +
-          `${s.read.p99Ms.toFixed(3)} | ${fixed(s.idle?.maxStallMs, 1)} | ` +
+          `${s.read.p99Ms.toFixed(3)} | ${diskColumn(s.disk)} | ${fixed(s.idle?.maxStallMs, 1)} | ` +
           `${s.cleanup.maxStallMs.toFixed(1)} | ` +
           `${(s.cleanup.durationMs / 1000).toFixed(1)} | ${s.stockCleanup.maxStallMs.toFixed(0)} |`,
       ),

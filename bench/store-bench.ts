@@ -4,9 +4,11 @@
 // single-statement cleanup on the same data. Prints one JSON line.
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { SessionData } from 'express-session';
 import pino from 'pino';
-import { createDatabase, databaseKind, type Database } from '../src/db';
+import { createDatabase, databaseKind, sqliteFilename, type Database } from '../src/db';
 import { KnexSessionStore, sessionTimestamp } from '../src/session/knex-store';
 
 const [databaseUrl = '', rowsArg = '1000000'] = process.argv.slice(2);
@@ -127,6 +129,43 @@ async function stallOf(store: KnexSessionStore, live: string[], work: () => Prom
   return { maxStallMs: gaps.at(-1) ?? 0, p99StallMs: percentile(gaps, 99), durationMs, saves };
 }
 
+/**
+ * The disk's own answer time, the baseline for the SQLite stall: `fsync` after writing 100 random
+ * 4 KiB pages (what one WAL checkpoint at `wal_autocheckpoint = 100` copies back) into a scratch
+ * file beside the database, 200 times. A checkpoint waits for three of these on the event loop:
+ * the log before copying, the database file after, and the log's new header when it restarts.
+ */
+function diskSync(directory: string) {
+  const file = path.join(directory, 'fsync-probe.bin');
+  const pageSize = 4096;
+  const pages = 4096;
+  const fd = fs.openSync(file, 'w');
+  const page = Buffer.alloc(pageSize, 1);
+  const times: number[] = [];
+  try {
+    fs.writeSync(fd, Buffer.alloc(pageSize * pages));
+    fs.fsyncSync(fd);
+    for (let round = 0; round < 200; round++) {
+      for (let i = 0; i < 100; i++) {
+        fs.writeSync(fd, page, 0, pageSize, Math.floor(Math.random() * pages) * pageSize);
+      }
+      const start = performance.now();
+      fs.fsyncSync(fd);
+      times.push(performance.now() - start);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+  times.sort((a, b) => a - b);
+  return {
+    pages: 100,
+    p50Ms: percentile(times, 50),
+    p99Ms: percentile(times, 99),
+    maxMs: times.at(-1) ?? 0,
+  };
+}
+
 async function main() {
   const db = createDatabase({ databaseUrl });
   await db.migrate.latest();
@@ -135,6 +174,10 @@ async function main() {
   const logger = pino({ level: 'silent' });
   const store = new KnexSessionStore({ knex: db, logger, tableName: TABLE, cleanupIntervalMs: 0 });
 
+  const disk =
+    databaseKind(databaseUrl) === 'sqlite'
+      ? diskSync(path.dirname(sqliteFilename(databaseUrl)))
+      : undefined;
   const sids = await liveSids(db);
   const read = await readLatency(store, sids);
   const live = sids.slice(0, 100);
@@ -167,7 +210,7 @@ async function main() {
   if (databaseKind(databaseUrl) === 'postgres') await db.raw('CHECKPOINT');
   await db.destroy();
   process.stdout.write(
-    `${JSON.stringify({ rows, expired: expiredBefore, read, idle, cleanup: ours, stockCleanup })}\n`,
+    `${JSON.stringify({ rows, expired: expiredBefore, read, disk, idle, cleanup: ours, stockCleanup })}\n`,
   );
 }
 
