@@ -1,7 +1,8 @@
 // Measurements 5 and 6, inside one process pinned to a core: the sessions table filled with
 // `rows` sessions, half of them expired; then the latency of session reads, the event-loop stall
 // of our batched cleanup, and (for the before/after row) the stall of connect-session-knex's own
-// single-statement cleanup on the same data. Prints one JSON line.
+// single-statement cleanup on the same data; on SQLite also the disk's own `fsync` time, the
+// floor under that stall. Prints one JSON line.
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -131,23 +132,25 @@ async function stallOf(store: KnexSessionStore, live: string[], work: () => Prom
 
 /**
  * The disk's own answer time, the baseline for the SQLite stall: `fsync` after writing 100 random
- * 4 KiB pages (what one WAL checkpoint at `wal_autocheckpoint = 100` copies back) into a scratch
- * file beside the database, 200 times. A checkpoint waits for three of these on the event loop:
- * the log before copying, the database file after, and the log's new header when it restarts.
+ * 4 KiB pages (what one WAL checkpoint at `wal_autocheckpoint = 100` copies back) into a 16 MiB
+ * scratch file beside the database, 200 times. A checkpoint waits for three `fsync` calls on the
+ * event loop: the log before copying, the database file after (this one), and the log's new
+ * header when it restarts.
  */
 function diskSync(directory: string) {
   const file = path.join(directory, 'fsync-probe.bin');
   const pageSize = 4096;
-  const pages = 4096;
+  const filePages = 4096;
+  const pagesPerSync = 100;
   const fd = fs.openSync(file, 'w');
   const page = Buffer.alloc(pageSize, 1);
   const times: number[] = [];
   try {
-    fs.writeSync(fd, Buffer.alloc(pageSize * pages));
+    fs.writeSync(fd, Buffer.alloc(pageSize * filePages));
     fs.fsyncSync(fd);
     for (let round = 0; round < 200; round++) {
-      for (let i = 0; i < 100; i++) {
-        fs.writeSync(fd, page, 0, pageSize, Math.floor(Math.random() * pages) * pageSize);
+      for (let i = 0; i < pagesPerSync; i++) {
+        fs.writeSync(fd, page, 0, pageSize, Math.floor(Math.random() * filePages) * pageSize);
       }
       const start = performance.now();
       fs.fsyncSync(fd);
@@ -159,7 +162,7 @@ function diskSync(directory: string) {
   }
   times.sort((a, b) => a - b);
   return {
-    pages: 100,
+    pages: pagesPerSync,
     p50Ms: percentile(times, 50),
     p99Ms: percentile(times, 99),
     maxMs: times.at(-1) ?? 0,
