@@ -1,8 +1,8 @@
 // Measurements 5 and 6, inside one process pinned to a core: the sessions table filled with
 // `rows` sessions, half of them expired; then the latency of session reads, the event-loop stall
 // of our batched cleanup, and (for the before/after row) the stall of connect-session-knex's own
-// single-statement cleanup on the same data; on SQLite also the disk's own `fsync` time, the
-// floor under that stall. Prints one JSON line.
+// single-statement cleanup on the same data; on SQLite also the disk's own `fsync` time, which
+// every checkpoint inside that stall waits on. Prints one JSON line.
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
