@@ -175,7 +175,7 @@ async function main() {
   await db(TABLE).delete();
   await fill(db, rows, false);
   const logger = pino({ level: 'silent' });
-  const store = new KnexSessionStore({ knex: db, logger, tableName: TABLE, cleanupIntervalMs: 0 });
+  const store = new KnexSessionStore({ knex: db, logger, tableName: TABLE, cleanupInterval: 0 });
 
   const disk =
     databaseKind(databaseUrl) === 'sqlite'

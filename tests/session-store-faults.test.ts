@@ -43,7 +43,7 @@ describe('the session store with a failing database', () => {
   let store: KnexSessionStore;
   beforeEach(async () => {
     db = createDatabase({ databaseUrl: await createTestDatabaseUrl() });
-    store = new KnexSessionStore({ knex: db, logger, cleanupIntervalMs: 0, queryTimeoutMs: 300 });
+    store = new KnexSessionStore({ knex: db, logger, cleanupInterval: 0, queryTimeoutMs: 300 });
   });
   afterEach(async () => {
     store.stop();
@@ -70,9 +70,9 @@ describe('the session store with a failing database', () => {
     await createSessionsTable(db);
     expect(
       (await callsOf((cb) => store.set('abc', session({ n: 1 }), cb)))[0]?.[0],
-    ).toBeUndefined();
+    ).toBeNull();
     const [found] = await callsOf<SessionData | null>((cb) => store.get('abc', cb));
-    expect(found?.[0]).toBeUndefined();
+    expect(found?.[0]).toBeNull();
     expect(found?.[1]).toMatchObject({ n: 1 });
   });
 
@@ -109,7 +109,7 @@ describe('the session store with a failing database', () => {
     const small = new KnexSessionStore({
       knex: db,
       logger,
-      cleanupIntervalMs: 0,
+      cleanupInterval: 0,
       maxSessionBytes: 1024,
     });
     const [call] = await callsOf((cb) => small.set('big', session({ blob: 'x'.repeat(2000) }), cb));
@@ -127,7 +127,7 @@ describe('expired-session cleanup', () => {
     const store = new KnexSessionStore({
       knex: db,
       logger,
-      cleanupIntervalMs: 0,
+      cleanupInterval: 0,
       cleanupBatchSize: 500,
     });
     try {

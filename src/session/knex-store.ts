@@ -19,7 +19,11 @@ import { PreparedStatements } from './prepared-statements';
  * - set() is an upsert, so a request in flight during logout writes the deleted row back;
  * - touch() writes on every request, even when the expiry barely moves;
  * - cleanup is one `DELETE … WHERE datetime(expired) < datetime(?)`: no index, one long stall;
- * - nothing bounds a session's size.
+ * - nothing bounds a session's size;
+ * - as an express-session Store called directly: get() leaves nothing of its own on the data,
+ *   length() counts only live rows, a session without a usable `cookie` still gets an expiry
+ *   (its `expires` if it has no `maxAge`, else a day), bad arguments call back with an error
+ *   instead of throwing, and "no error" is `null`.
  *
  * Here every method calls back exactly once, within `queryTimeoutMs`, and never rejects: a failing
  * database becomes a SessionStoreUnavailableError (a 503 page with Retry-After) and the next call
@@ -28,13 +32,19 @@ import { PreparedStatements } from './prepared-statements';
 export interface KnexSessionStoreOptions {
   knex: Knex;
   logger: Logger;
+  /** connect-session-knex's option of the same name (default "sessions"). */
   tableName?: string;
   /** A session whose JSON is larger than this is refused, not written. */
   maxSessionBytes?: number;
   /** Longest a request waits for the session table before it gets a 503. */
   queryTimeoutMs?: number;
-  /** How often expired rows are deleted (0: never; call cleanup() yourself). */
-  cleanupIntervalMs?: number;
+  /**
+   * connect-session-knex's option of the same name: milliseconds between deletions of expired
+   * rows (default 60 000; 0: never, call cleanup() yourself).
+   */
+  cleanupInterval?: number;
+  /** connect-session-knex's option of the same name: told of each failed scheduled cleanup. */
+  onDbCleanupError?: (error: unknown) => void;
   /**
    * Rows deleted per batch; the event loop is free between batches. On SQLite a batch's cost is
    * mostly the WAL checkpoint its commit may run, whatever its size: measured on tables of 400k
@@ -64,12 +74,40 @@ export const MAX_SESSION_BYTES = 64 * 1024;
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
-/** The row's expiry, carried from get() to createSession() on the data object (never stored). */
-const ROW_EXPIRY = Symbol('row expiry');
-type LoadedData = SessionData & { [ROW_EXPIRY]?: number };
+/**
+ * connect-session-knex's options that this store does not honour, and why: a caller who passes
+ * one gets an error at construction rather than a store that quietly does something else.
+ */
+const REFUSED_OPTIONS: Record<string, (value: unknown) => string | undefined> = {
+  createTable: (value) =>
+    value ? 'createTable: the migrations own the sessions table; run them instead' : undefined,
+  sidFieldName: (value) =>
+    value !== undefined && value !== 'sid'
+      ? 'sidFieldName: the id column is always "sid" (the migrations create it)'
+      : undefined,
+};
+
+/** A day, as connect-session-knex gives a session whose cookie names no lifetime. */
+const DEFAULT_LIFETIME_MS = 86_400_000;
+
+/**
+ * Data objects from get(), with the expiry their row had, until express-session turns them into
+ * a session in createSession(). Kept here, not on the object, so callers get exactly what was
+ * stored: nothing extra to break deep equality or to be copied by `{...session}`.
+ */
+const rowExpiries = new WeakMap<object, number>();
 
 /** Sessions that came out of the table on this request, with the expiry their row had. */
 const loadedSessions = new WeakMap<object, number>();
+
+/** When a session expires: its cookie's maxAge, else its cookie's expires, else in a day. */
+function expiryOf(session: SessionData, now: number): number {
+  const cookie = session.cookie as Partial<SessionData['cookie']> | undefined;
+  const maxAge = cookie?.maxAge;
+  if (typeof maxAge === 'number' && Number.isFinite(maxAge)) return now + maxAge;
+  const expires = cookie?.expires ? new Date(cookie.expires).getTime() : Number.NaN;
+  return Number.isFinite(expires) ? expires : now + DEFAULT_LIFETIME_MS;
+}
 
 /** `expired` as this dialect stores it: ISO text (SQLite, PostgreSQL) or DATETIME (MySQL). */
 export function sessionTimestamp(knex: Knex, time: number): string {
@@ -86,10 +124,15 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
   private readonly cleanupBatchSize: number;
   /** On SQLite, the per-request statements run prepared once (see prepared-statements.ts). */
   private readonly prepared: PreparedStatements | undefined;
+  private readonly onCleanupError: (error: unknown) => void;
   private cleanupTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(options: KnexSessionStoreOptions) {
+    const refused = Object.entries(REFUSED_OPTIONS)
+      .map(([name, check]) => check((options as unknown as Record<string, unknown>)[name]))
+      .filter((problem) => problem !== undefined);
+    if (refused.length > 0) throw new TypeError(`KnexSessionStore: ${refused.join('; ')}`);
     const tableName = options.tableName ?? 'sessions';
     // The base class's own cleanup (a full-table scan) stays off; ours runs in batches.
     super({ knex: options.knex, tableName, createTable: false, cleanupInterval: 0 });
@@ -106,7 +149,10 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     this.prepared = PreparedStatements.supports(this.knex)
       ? new PreparedStatements(this.knex)
       : undefined;
-    const interval = options.cleanupIntervalMs ?? 60_000;
+    this.onCleanupError =
+      options.onDbCleanupError ??
+      ((error) => this.logger.warn({ err: error }, 'expired-session cleanup failed'));
+    const interval = options.cleanupInterval ?? 60_000;
     if (interval > 0) this.scheduleCleanup(interval);
   }
 
@@ -114,14 +160,14 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     return this.answer(callback, async () => {
       const row = await this.liveRow(sid);
       if (!row) return null;
-      const data: LoadedData = typeof row.sess === 'string' ? JSON.parse(row.sess) : row.sess;
-      data[ROW_EXPIRY] = this.readTimestamp(row.expired);
+      const data: SessionData = typeof row.sess === 'string' ? JSON.parse(row.sess) : row.sess;
+      rowExpiries.set(data, this.readTimestamp(row.expired));
       return data;
     }).then((data) => data ?? null);
   }
 
   override createSession(req: Request, data: SessionData): Session & SessionData {
-    const rowExpiry = (data as LoadedData)[ROW_EXPIRY] ?? 0;
+    const rowExpiry = rowExpiries.get(data) ?? 0;
     const session = super.createSession(req, data);
     loadedSessions.set(session, rowExpiry);
     return session;
@@ -137,16 +183,18 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
    * and the change dropped, rather than breaking a response that is half written.
    */
   override set(sid: string, session: SessionData, callback?: Callback): Promise<void> {
+    if (typeof session !== 'object' || session === null) {
+      return this.refuse(callback, new TypeError('set() needs a session object'));
+    }
     const loaded = loadedSessions.has(session);
     const json = JSON.stringify(session);
     const bytes = Buffer.byteLength(json);
     if (bytes > this.maxSessionBytes) {
       const error = new SessionTooLargeError(bytes, this.maxSessionBytes);
       this.logger.error({ err: error }, 'session not saved');
-      callback?.(loaded ? undefined : error);
-      return Promise.resolve();
+      return loaded ? this.refuse(callback, null) : this.refuse(callback, error);
     }
-    const expired = this.timestamp(Date.now() + (session.cookie.maxAge ?? 86_400_000));
+    const expired = this.timestamp(expiryOf(session, Date.now()));
     if (!loaded) {
       return this.answer(callback, async () => {
         await this.knex(this.table)
@@ -167,17 +215,23 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
    * The server may therefore end an idle session up to that much early, never late.
    */
   override touch(sid: string, session: SessionData, callback?: Callback): Promise<void> {
-    const lifetime = session.cookie.originalMaxAge ?? 86_400_000;
-    const nextExpiry = Date.now() + (session.cookie.maxAge ?? lifetime);
+    if (typeof session !== 'object' || session === null) {
+      return this.refuse(callback, new TypeError('touch() needs a session object'));
+    }
+    const now = Date.now();
+    const nextExpiry = expiryOf(session, now);
+    const lifetime = session.cookie?.originalMaxAge ?? nextExpiry - now;
     const rowExpiry = loadedSessions.get(session) ?? 0;
     if (nextExpiry - rowExpiry < Math.min(lifetime / 10, 5 * 60_000)) {
-      callback?.();
-      return Promise.resolve();
+      return this.refuse(callback, null);
     }
     return this.answer(this.afterPageSent(callback, 'session touch dropped'), async () => {
-      // Only a live row: touching must not bring an expired session back.
-      await this.updateRow(sid, { expired: this.timestamp(nextExpiry) });
-      loadedSessions.set(session, nextExpiry);
+      // Only a live row: touching must not bring an expired session back. A session counts as
+      // loaded (later saves only update) only if a row was really there: touch() on an id with
+      // no row must not turn the next set() of the same object into an update of nothing.
+      if ((await this.updateRow(sid, { expired: this.timestamp(nextExpiry) })) > 0) {
+        loadedSessions.set(session, nextExpiry);
+      }
     });
   }
 
@@ -187,9 +241,12 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     return this.answer(done, () => this.deleteRow(sid)).then((count) => count ?? 0);
   }
 
+  /** Live sessions only, the ones get() and all() would return. */
   override length(callback: Callback<number>): Promise<number | undefined> {
     return this.answer(callback, async () => {
-      const [row] = await this.knex(this.table).count({ count: '*' });
+      const [row] = await this.knex(this.table)
+        .where('expired', '>', this.timestamp(Date.now()))
+        .count({ count: '*' });
       return Number(row?.count ?? 0);
     });
   }
@@ -241,9 +298,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
   private scheduleCleanup(interval: number) {
     this.cleanupTimer = setTimeout(() => {
       this.cleanup()
-        .catch((error: unknown) =>
-          this.logger.warn({ err: error }, 'expired-session cleanup failed'),
-        )
+        .catch((error: unknown) => this.onCleanupError(error))
         .finally(() => {
           if (!this.stopped) this.scheduleCleanup(interval);
         });
@@ -260,8 +315,18 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
   private afterPageSent(callback: Callback | undefined, message: string): Callback {
     return (error) => {
       if (error) this.logger.warn({ err: error }, message);
-      callback?.();
+      callback?.(null);
     };
+  }
+
+  /** Calls back at once, without touching the database: an error, or `null` for "done". */
+  private refuse(callback: Callback | undefined, error: unknown): Promise<void> {
+    try {
+      callback?.(error);
+    } catch (thrown) {
+      this.logger.error({ err: thrown }, 'session store callback threw');
+    }
+    return Promise.resolve();
   }
 
   /**
@@ -285,7 +350,9 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       .finally(() => clearTimeout(timer))
       .then(
         (value) => {
-          callback?.(undefined, value);
+          // Node's convention: `null` for "no error"; a value only where the method has one.
+          if (value === undefined) callback?.(null);
+          else callback?.(null, value);
           return value;
         },
         (error: unknown) => {
@@ -322,24 +389,25 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
    * Updates a live row with a new expiry, and the new data if given. A row that is gone or has
    * expired stays that way: an UPDATE, never an upsert.
    */
-  private async updateRow(sid: string, values: { expired: string; sess?: string }): Promise<void> {
+  private async updateRow(
+    sid: string,
+    values: { expired: string; sess?: string },
+  ): Promise<number> {
     const now = this.timestamp(Date.now());
     if (!this.prepared) {
-      await this.knex(this.table).where('sid', sid).andWhere('expired', '>', now).update(values);
-      return;
+      return this.knex(this.table).where('sid', sid).andWhere('expired', '>', now).update(values);
     }
     const { expired, sess } = values;
     if (sess === undefined) {
-      await this.prepared.run(
+      return this.prepared.run(
         `UPDATE "${this.table}" SET expired = ? WHERE sid = ? AND expired > ?`,
-        (statement) => statement.run(expired, sid, now),
-      );
-    } else {
-      await this.prepared.run(
-        `UPDATE "${this.table}" SET sess = ?, expired = ? WHERE sid = ? AND expired > ?`,
-        (statement) => statement.run(sess, expired, sid, now),
+        (statement) => statement.run(expired, sid, now).changes,
       );
     }
+    return this.prepared.run(
+      `UPDATE "${this.table}" SET sess = ?, expired = ? WHERE sid = ? AND expired > ?`,
+      (statement) => statement.run(sess, expired, sid, now).changes,
+    );
   }
 
   private async deleteRow(sid: string): Promise<number> {
