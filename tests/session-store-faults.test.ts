@@ -68,9 +68,7 @@ describe('the session store with a failing database', () => {
     await db.schema.dropTable('sessions');
     expect((await callsOf((cb) => store.set('abc', session(), cb)))[0]?.[0]).toBeDefined();
     await createSessionsTable(db);
-    expect(
-      (await callsOf((cb) => store.set('abc', session({ n: 1 }), cb)))[0]?.[0],
-    ).toBeNull();
+    expect((await callsOf((cb) => store.set('abc', session({ n: 1 }), cb)))[0]?.[0]).toBeNull();
     const [found] = await callsOf<SessionData | null>((cb) => store.get('abc', cb));
     expect(found?.[0]).toBeNull();
     expect(found?.[1]).toMatchObject({ n: 1 });
