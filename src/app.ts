@@ -1,12 +1,9 @@
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import type { Store } from 'express-session';
-import type { Config } from './config';
-import type { Database } from './db';
-import { createSessionAuth, type SessionAuth } from './auth/session-auth';
-import { createThrottle, type Throttle } from './auth/throttle';
+import { createSessionAuth } from './auth/session-auth';
+import { createThrottle } from './auth/throttle';
+import type { AppDependencies, AppInputs } from './dependencies';
 import { errorHandler, notFound } from './errors';
-import type { Logger } from './logger';
 import { paths } from './paths';
 import { requestLogger } from './request-logger';
 import { accountRoutes } from './routes/account';
@@ -15,32 +12,28 @@ import { dashboardRoutes } from './routes/dashboard';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
 import { csrfProtection } from './security/csrf';
+import { createSecurityLog } from './security/events';
 import { securityHeaders } from './security/headers';
+import { deriveKeys } from './security/keys';
 import { sameOriginOnly } from './security/same-origin';
 import { sessionCookieMaxAge } from './session/cookie-max-age';
 import { flashMessage } from './session/flash';
 import { pageHistory } from './session/page-history';
 import { sessionCookie, sessionMiddleware } from './session/session-middleware';
 
-export interface AppDependencies {
-  config: Config;
-  db: Database;
-  logger: Logger;
-  store: Store;
-  auth: SessionAuth;
-  throttle: Throttle;
-}
-
 /**
  * Builds the app. The order of this function is the order every request travels through it.
  * No port is opened here: server.ts listens, and tests hand the app to supertest.
  */
-export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Express {
-  const { config, db, logger, store } = deps;
+export function createApp(inputs: AppInputs): Express {
+  const { config, db, logger, store } = inputs;
+  // One key per job, derived from each configured secret (security/keys.ts).
+  const keys = deriveKeys(config.session.secrets);
+  const securityLog = createSecurityLog(keys.logTag[0] ?? '');
   const cookie = sessionCookie(config);
-  const auth = createSessionAuth({ ...deps, cookie });
+  const auth = createSessionAuth({ config, db, cookie, keys, securityLog });
   const throttle = createThrottle(config, db, logger);
-  const all: AppDependencies = { ...deps, auth, throttle };
+  const deps: AppDependencies = { ...inputs, keys, auth, throttle, securityLog };
   const app = express();
 
   // A hop count, never `true`: trusting every X-Forwarded-For would let any client pick its IP.
@@ -74,28 +67,28 @@ export function createApp(deps: Omit<AppDependencies, 'auth' | 'throttle'>): Exp
 
   // 4. The session: req.session from the signed cookie and the sessions table.
   app.use(sessionCookieMaxAge(cookie.name));
-  app.use(sessionMiddleware(config, store, cookie));
+  app.use(sessionMiddleware(config, store, cookie, keys.sessionCookie));
 
   // 5. CSRF: POSTs from other sites are refused, then every POST must carry a valid token.
-  const csrf = csrfProtection(config);
+  const csrf = csrfProtection(config, keys.csrf);
   app.use(csrf.tokenProvider);
   app.use(sameOriginOnly);
   app.use(csrf.protect);
 
   // 6. Who is signed in: req.user, checked against the database; then what the layout shows.
   app.use(auth.loadUser);
-  app.use(flashMessage);
+  app.use(flashMessage(config));
   app.use(pageHistory({ limit: config.historyLength, forAnonymous: config.historyForAnonymous }));
 
   // 7. Routes.
   app.use(pageRoutes());
-  app.use(authRoutes(all));
+  app.use(authRoutes(deps));
   app.use(dashboardRoutes());
-  app.use(accountRoutes(all));
+  app.use(accountRoutes(deps));
 
   // 8. Nothing matched; then anything that failed.
   app.use(notFound);
-  app.use(errorHandler(config));
+  app.use(errorHandler(config, securityLog));
 
   return app;
 }

@@ -1,5 +1,6 @@
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { runningBuild } from './paths';
 
 /**
  * The development default secret. It is public (it is in this file), so production refuses it;
@@ -22,6 +23,28 @@ const KNOWN_SECRETS = new Set([
 
 const MIN_SECRET_BYTES = 32;
 
+/** Fewer different characters than this, and a secret is a pattern, however long. */
+const MIN_SECRET_DISTINCT_CHARACTERS = 10;
+
+/**
+ * Why a secret that is long enough is still obviously weak, or undefined. Only the patterns a
+ * person types when told "at least 32 characters": one character held down, a word repeated
+ * (the tutorials' "keyboard cat" four times), a published value with padding around it.
+ */
+function secretWeakness(secret: string): string | undefined {
+  const lower = secret.toLowerCase();
+  // Inside a longer secret, only the distinctive ones: "secret" is a fine word to have in one.
+  const published = [...KNOWN_SECRETS].find(
+    (known) => known.length >= 12 && lower.includes(known.toLowerCase()),
+  );
+  if (published) return `contains the published value "${published}"`;
+  if (/^(.+?)\1+$/s.test(secret)) return 'is a shorter string repeated';
+  if (new Set(secret).size < MIN_SECRET_DISTINCT_CHARACTERS) {
+    return `uses fewer than ${MIN_SECRET_DISTINCT_CHARACTERS} different characters`;
+  }
+  return undefined;
+}
+
 const integer = (name: string, min: number, max: number, fallback: number) =>
   z
     .string()
@@ -32,7 +55,7 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
     .refine((value) => value >= min && value <= max, `${name} must be between ${min} and ${max}`);
 
 const environmentSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
   SITE_NAME: z.string().trim().min(1).max(60).default('Session Starter'),
   HOST: z.string().min(1).default('127.0.0.1'),
   INSTANCE_NAME: z
@@ -116,11 +139,23 @@ export class ConfigError extends Error {
   }
 }
 
+export interface LoadOptions {
+  /**
+   * The environment when NODE_ENV is unset: development from source (`npm run dev`), production
+   * for the built server (`npm start`), so a deployment that forgets NODE_ENV does not run with
+   * the published development secret and stack traces on error pages.
+   */
+  defaultEnv?: Config['env'];
+}
+
 /**
  * Turns environment variables into a validated, frozen config. Pure: tests pass a plain object.
  * Throws ConfigError listing every bad variable, so a misconfigured server never starts.
  */
-export function loadConfig(source: Record<string, string | undefined>): Config {
+export function loadConfig(
+  source: Record<string, string | undefined>,
+  { defaultEnv = 'development' }: LoadOptions = {},
+): Config {
   const parsed = environmentSchema.safeParse(withoutEmptyValues(source));
   if (!parsed.success) {
     throw new ConfigError(
@@ -130,7 +165,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       }),
     );
   }
-  const env = parsed.data;
+  const env = { ...parsed.data, NODE_ENV: parsed.data.NODE_ENV ?? defaultEnv };
   const isProduction = env.NODE_ENV === 'production';
   const problems: string[] = [];
 
@@ -149,6 +184,15 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   }
   if (secrets.some((secret) => Buffer.byteLength(secret) < MIN_SECRET_BYTES)) {
     problems.push(`SESSION_SECRETS: each secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  } else if (isProduction && !publishedSecret) {
+    for (const [index, secret] of secrets.entries()) {
+      const weakness = secretWeakness(secret);
+      if (weakness) {
+        problems.push(
+          `SESSION_SECRETS: secret ${index + 1} is weak: it ${weakness} (openssl rand -base64 48)`,
+        );
+      }
+    }
   }
 
   // `__Host-` makes the browser insist on Secure, Path=/ and no Domain, so a sibling subdomain
@@ -199,10 +243,13 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   });
 }
 
-/** Reads `.env` (if present; real environment variables win) and validates the result. */
+/**
+ * Reads `.env` (if present; real environment variables win) and validates the result. Without
+ * NODE_ENV, the built server (dist/) is production and the source (tsx) is development.
+ */
 export function readConfig(): Config {
   dotenv.config({ quiet: true });
-  return loadConfig(process.env);
+  return loadConfig(process.env, { defaultEnv: runningBuild ? 'production' : 'development' });
 }
 
 /** `PORT=` in a .env file means "not set", as it does to a person reading the file. */

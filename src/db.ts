@@ -39,6 +39,9 @@ const ACQUIRE_TIMEOUT_MS = 5000;
 export function knexConfig(databaseUrl: string): Knex.Config {
   const shared = {
     acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+    // knex's default puts the SQL with every value filled in into an error's message: a
+    // password hash, a session id or a typed name would then reach logs and error trackers.
+    compileSqlOnError: false,
     migrations: { directory: paths.migrations, loadExtensions: [paths.moduleExtension] },
     seeds: { directory: paths.seeds, loadExtensions: [paths.moduleExtension] },
   };

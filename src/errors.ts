@@ -1,6 +1,7 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Config } from './config';
 import { isDatabaseUnavailable } from './db';
+import type { SecurityEvent, SecurityEventDetails, SecurityLog } from './security/events';
 
 /** An error that carries the HTTP status to answer with (and optionally a reason code). */
 export class HttpError extends Error {
@@ -9,6 +10,8 @@ export class HttpError extends Error {
     readonly code?: string,
     /** For 429 and 503: when to try again, sent as Retry-After. */
     readonly retryAfterSeconds?: number,
+    /** Who and why, for refusals that are logged as security events (EVENTS_BY_CODE). */
+    readonly eventDetails?: SecurityEventDetails,
   ) {
     super(code ?? `HTTP ${status}`);
     this.name = 'HttpError';
@@ -70,6 +73,13 @@ const PAGES_BY_CODE: Record<string, ErrorPage> = {
   ECROSSSITE: FORM_REFUSED,
 };
 
+/** Refusals that are security events, logged with who and from where (security/events.ts). */
+const EVENTS_BY_CODE: Record<string, SecurityEvent> = {
+  EBADCSRFTOKEN: 'csrf_refused',
+  ECROSSSITE: 'cross_site_refused',
+  ETHROTTLED: 'throttled',
+};
+
 /** Seconds a client should wait before retrying while the database is unavailable. */
 const UNAVAILABLE_RETRY_SECONDS = 5;
 
@@ -95,17 +105,36 @@ export const notFound: RequestHandler = (_req, _res, next) => {
  * pages) keep their 4xx status; anything else is a 500 whose details go to the log, never to the
  * page in production: a stack trace or SQL shows an attacker how the site is built.
  */
-export function errorHandler(config: Config): ErrorRequestHandler {
+export function errorHandler(config: Config, securityLog: SecurityLog): ErrorRequestHandler {
+  // A login storm can refuse hundreds of password checks a second: rather than a line (and a
+  // stack) for each, one line when it starts and then at most one a second, with the count.
+  let busyLoggedAt = 0;
+  let busyRefused = 0;
+  const logBusy = (req: Request) => {
+    busyRefused++;
+    if (Date.now() - busyLoggedAt < 1000) return;
+    req.log.warn({ event: 'password_work_busy', refused: busyRefused }, 'password checks busy');
+    busyLoggedAt = Date.now();
+    busyRefused = 0;
+  };
+
   return (error, req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
     const status = statusOf(error);
-    // Logged once, on the request's own log line (request-logger.ts), with the SQL scrubbed.
-    if (status >= 500) res.err = error instanceof Error ? error : new Error(String(error));
-
     const code: unknown = error?.code;
+    if (code === 'EPASSWORDBUSY') {
+      logBusy(req);
+      res.locals.logQuietly = true;
+    } else if (status >= 500) {
+      // Logged once, on the request's own log line (request-logger.ts), with the SQL scrubbed.
+      res.err = error instanceof Error ? error : new Error(String(error));
+    }
+    const event = typeof code === 'string' ? EVENTS_BY_CODE[code] : undefined;
+    if (event) securityLog.record(req, event, error instanceof HttpError ? error.eventDetails : {});
+
     const page =
       (typeof code === 'string' ? PAGES_BY_CODE[code] : undefined) ??
       (status === 503

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
 
@@ -66,15 +65,4 @@ export function createLogger(
     },
     destination,
   );
-}
-
-/**
- * A stable, non-reversible tag for a username, so failed logins against one account can be
- * correlated without writing down what was typed (people type passwords into username fields).
- */
-export function usernameTag(username: string): string {
-  return createHash('sha256')
-    .update(username.normalize('NFC').toLowerCase())
-    .digest('hex')
-    .slice(0, 12);
 }

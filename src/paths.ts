@@ -13,9 +13,12 @@ function findProjectRoot(start: string): string {
 }
 
 export const projectRoot = findProjectRoot(__dirname);
-/** The compiled output sits under dist/, so it loads compiled migrations and seeds. */
-const compiled = path.relative(projectRoot, __dirname).split(path.sep)[0] === 'dist';
-const sourceRoot = compiled ? path.join(projectRoot, 'dist') : projectRoot;
+/**
+ * True when running the compiled build under dist/ (`npm start`), false from source (tsx, jest).
+ * The build loads compiled migrations and seeds, and runs as production unless told otherwise.
+ */
+export const runningBuild = path.relative(projectRoot, __dirname).split(path.sep)[0] === 'dist';
+const sourceRoot = runningBuild ? path.join(projectRoot, 'dist') : projectRoot;
 
 export const paths = {
   views: path.join(projectRoot, 'views'),

@@ -20,8 +20,15 @@ export function requestLogger(logger: Logger): RequestHandler {
     },
     // Probes are polled every few seconds; a line each would drown the log.
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    // Answers the error handler summarises itself (a storm of "busy" refusals) get no line each.
     customLogLevel: (_req, res, error) =>
-      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      (res as ServerResponse & { locals?: { logQuietly?: boolean } }).locals?.logQuietly
+        ? 'silent'
+        : error || res.statusCode >= 500
+          ? 'error'
+          : res.statusCode >= 400
+            ? 'warn'
+            : 'info',
     serializers: {
       req: (req: { id: string; method: string; url: string }) => ({
         id: req.id,

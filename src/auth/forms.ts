@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { characterCount, PASSWORD_MAX_LENGTH, passwordProblem } from './password-policy';
-import { normaliseUsername } from './users';
+import { normaliseUsername } from './usernames';
 
 /** Every field arrives as text or not at all; an array or object is a malformed request. */
 const text = (missing: string) => z.string({ error: missing });

@@ -2,6 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config';
 import type { Database } from '../db';
+import type { SecurityLog } from '../security/events';
+import type { DerivedKeys } from '../security/keys';
 import type { SessionCookie } from '../session/session-middleware';
 import { findAccountById, type Account } from './users';
 
@@ -20,25 +22,27 @@ export function createSessionAuth(deps: {
   config: Config;
   db: Database;
   cookie: SessionCookie;
+  keys: DerivedKeys;
+  securityLog: SecurityLog;
 }): SessionAuth {
-  const { config, db, cookie } = deps;
-  const secrets = config.session.secrets;
+  const { config, db, cookie, securityLog } = deps;
+  const stampKeys = deps.keys.credentialStamp;
   const absoluteMs = config.session.absoluteHours * 3_600_000;
 
   /**
    * A value derived from the password hash (Django's "session auth hash"). It changes when the
-   * password does, so every session made with the old password stops matching. Keyed with the
-   * session secret, so a leaked sessions table says nothing about the hashes.
+   * password does, so every session made with the old password stops matching. Keyed with a key
+   * derived from the session secret, so a leaked sessions table says nothing about the hashes.
    */
-  const credentialStamp = (passwordHash: string, secret = secrets[0] ?? '') =>
-    createHmac('sha256', secret).update(`session-credentials:${passwordHash}`).digest('base64url');
+  const credentialStamp = (passwordHash: string, key = stampKeys[0] ?? '') =>
+    createHmac('sha256', key).update(`session-credentials:${passwordHash}`).digest('base64url');
 
-  /** Which secret the stamp was made with (0 = the current one), or -1 if none. */
-  const stampSecretIndex = (stamp: string | undefined, passwordHash: string) =>
+  /** Which key the stamp was made with (0 = the current one), or -1 if none. */
+  const stampKeyIndex = (stamp: string | undefined, passwordHash: string) =>
     stamp === undefined
       ? -1
-      : secrets.findIndex((secret) => {
-          const expected = Buffer.from(credentialStamp(passwordHash, secret));
+      : stampKeys.findIndex((key) => {
+          const expected = Buffer.from(credentialStamp(passwordHash, key));
           const actual = Buffer.from(stamp);
           return actual.length === expected.length && timingSafeEqual(actual, expected);
         });
@@ -72,7 +76,7 @@ export function createSessionAuth(deps: {
       return;
     }
     const account = await findAccountById(db, userId);
-    const secretIndex = account ? stampSecretIndex(authHash, account.passwordHash) : -1;
+    const secretIndex = account ? stampKeyIndex(authHash, account.passwordHash) : -1;
     const endReason = !account
       ? 'account deleted'
       : secretIndex === -1
@@ -82,7 +86,7 @@ export function createSessionAuth(deps: {
           ? 'absolute timeout'
           : undefined;
     if (!account || endReason) {
-      req.log.info({ userId, reason: endReason }, 'session ended');
+      securityLog.record(req, 'session_ended', { userId, reason: endReason });
       await logOut(req, res);
       next();
       return;

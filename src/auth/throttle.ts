@@ -5,11 +5,10 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Config } from '../config';
-import type { Request } from 'express';
 import { databaseKind, type Database } from '../db';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
-import { normaliseUsername } from './users';
+import { normaliseUsername } from './usernames';
 
 export const RATE_LIMITS_TABLE = 'rate_limits';
 
@@ -35,11 +34,6 @@ export interface Throttle {
   loginSucceeded(username: string): Promise<void>;
   /** Counts a registration attempt; seconds to wait if the IP is over its limit, else 0. */
   registration(ip: string): Promise<number>;
-}
-
-/** The client's address as Express sees it through TRUST_PROXY hops: what per-IP limits count. */
-export function clientIp(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 /** Refuses the request with 429 and Retry-After while a limit says to wait. */

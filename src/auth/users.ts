@@ -1,5 +1,6 @@
 import type { Database } from '../db';
 import { isMySQL, isUniqueViolation } from '../db';
+import { normaliseUsername } from './usernames';
 
 /** What the app knows about a signed-in person: selected columns, never the password hash. */
 export interface User {
@@ -22,14 +23,6 @@ export class UsernameTakenError extends Error {
     super('That username is taken');
     this.name = 'UsernameTakenError';
   }
-}
-
-/**
- * One account per name however it is typed: NFC folds the two Unicode spellings of "é" into one,
- * lower case folds "Alice" into "alice". Stored and looked up in this form only.
- */
-export function normaliseUsername(username: string): string {
-  return username.trim().toLowerCase().normalize('NFC');
 }
 
 interface AccountRow {

@@ -3,9 +3,10 @@ import { confirmPassword } from '../auth/credentials';
 import { changePasswordForm, deleteAccountForm, parseForm, type FieldErrors } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
-import { clientIp, refuseWhileThrottled } from '../auth/throttle';
+import { refuseWhileThrottled } from '../auth/throttle';
 import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
-import type { AppDependencies } from '../app';
+import type { AppDependencies } from '../dependencies';
+import { clientIp } from '../security/client-address';
 import { setFlash } from '../session/flash';
 
 /** The account page: change the password, delete the account. Both ask for the password again. */

@@ -3,15 +3,15 @@ import { authenticate } from '../auth/credentials';
 import { keptValues, loginForm, parseForm, registerForm, type FieldErrors } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { safeNextPath } from '../auth/safe-redirect';
-import { clientIp, refuseWhileThrottled } from '../auth/throttle';
+import { refuseWhileThrottled } from '../auth/throttle';
 import { createAccount, UsernameTakenError, type Account } from '../auth/users';
-import type { AppDependencies } from '../app';
-import { usernameTag } from '../logger';
+import type { AppDependencies } from '../dependencies';
+import { clientIp } from '../security/client-address';
 import { setFlash } from '../session/flash';
 
 /** Register, log in, log out: parse the form, call the auth module, render or redirect. */
 export function authRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, throttle } = deps;
+  const { config, db, auth, throttle, securityLog } = deps;
   const router = Router();
   const registerSchema = registerForm(config);
 
@@ -67,10 +67,7 @@ export function authRoutes(deps: AppDependencies): Router {
     const account = await authenticate(db, { username, password }, config.bcryptCost);
     if (!account) {
       await throttle.loginFailed(username, clientIp(req));
-      req.log.warn(
-        { event: 'login_failed', account: usernameTag(username), ip: clientIp(req) },
-        'login failed',
-      );
+      securityLog.record(req, 'login_failed', { username });
       // One message for an unknown name and a wrong password: which one it was is exactly what
       // someone guessing accounts wants to learn.
       return renderLogin(res, 401, values, { form: 'Incorrect username or password.' });

@@ -1,7 +1,8 @@
 import type { RequestHandler, Response } from 'express';
 
 /**
- * One-time messages shown on the page after a redirect ("You are signed in.").
+ * One-time messages shown on the page after a redirect ("You are signed in."). They sit beside
+ * the session code but do not use the session: they have a short-lived cookie of their own.
  *
  * They travel in a short-lived cookie that names one of these fixed messages, not in the session:
  * the message after logout has no session to live in, and a cookie that can only pick one of our
@@ -17,26 +18,30 @@ const MESSAGES = {
 
 export type FlashMessage = keyof typeof MESSAGES;
 
-const COOKIE = 'flash';
-
 export function setFlash(res: Response, message: FlashMessage): void {
-  res.cookie(COOKIE, message, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: res.req.secure,
-    maxAge: 60_000,
-  });
+  const { name, secure } = res.locals.flashCookie;
+  res.cookie(name, message, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: 60_000 });
 }
 
-/** Moves a waiting message into `res.locals.flash` and tells the browser to forget it. */
-export const flashMessage: RequestHandler = (req, res, next) => {
-  const key: unknown = req.cookies?.[COOKIE];
-  if (key !== undefined) {
-    if (typeof key === 'string' && Object.hasOwn(MESSAGES, key)) {
-      res.locals.flash = MESSAGES[key as FlashMessage];
+/**
+ * Moves a waiting message into `res.locals.flash` and tells the browser to forget it; tells
+ * setFlash() (through `res.locals.flashCookie`) which cookie to use.
+ *
+ * In production the cookie is `__Host-flash`: the browser then accepts it only from this exact
+ * host over https, so a sibling subdomain cannot plant one (it could only pick one of our own
+ * sentences, but the prefix costs nothing). Over development http it is plain `flash`.
+ */
+export function flashMessage({ isProduction }: { isProduction: boolean }): RequestHandler {
+  const cookie = { name: isProduction ? '__Host-flash' : 'flash', secure: isProduction };
+  return (req, res, next) => {
+    res.locals.flashCookie = cookie;
+    const key: unknown = req.cookies?.[cookie.name];
+    if (key !== undefined) {
+      if (typeof key === 'string' && Object.hasOwn(MESSAGES, key)) {
+        res.locals.flash = MESSAGES[key as FlashMessage];
+      }
+      res.clearCookie(cookie.name, { path: '/', secure: cookie.secure });
     }
-    res.clearCookie(COOKIE, { path: '/' });
-  }
-  next();
-};
+    next();
+  };
+}

@@ -34,12 +34,14 @@ export function sessionMiddleware(
   config: Config,
   store: Store,
   cookie: SessionCookie,
+  /** The cookie-signing keys derived from SESSION_SECRETS, in the same order. */
+  signingKeys: readonly string[],
 ): RequestHandler {
   return session({
     name: cookie.name,
     // An array: the first signs new cookies, all verify, so a secret can be rotated without
     // signing everybody out.
-    secret: [...config.session.secrets],
+    secret: [...signingKeys],
     store,
     // Do not write a session back that the request did not change: no pointless writes, and no
     // stale copy overwriting a concurrent request's change.

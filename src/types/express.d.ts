@@ -3,16 +3,20 @@ import type { User } from '../auth/users';
 declare global {
   namespace Express {
     interface Request {
-      /** Loaded from the database by requireLogin on every request it guards. */
+      /** Loaded from the database by loadUser (auth/session-auth.ts) on every request. */
       user?: User;
     }
     interface Locals {
       signedIn: boolean;
       history: readonly string[];
       flash?: string;
+      /** The flash cookie's name and Secure flag, for setFlash() (session/flash.ts). */
+      flashCookie: { name: string; secure: boolean };
       /** The CSRF token for this response's forms (made on first use). */
       csrfToken: () => string;
       user?: User;
+      /** Set by the error handler for answers it logs in summary (request-logger.ts). */
+      logQuietly?: boolean;
     }
   }
 }

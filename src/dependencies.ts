@@ -1,0 +1,24 @@
+import type { Store } from 'express-session';
+import type { SessionAuth } from './auth/session-auth';
+import type { Throttle } from './auth/throttle';
+import type { Config } from './config';
+import type { Database } from './db';
+import type { Logger } from './logger';
+import type { DerivedKeys } from './security/keys';
+import type { SecurityLog } from './security/events';
+
+/** What createApp() is given: made once by server.ts (or a test) and shared by every request. */
+export interface AppInputs {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  store: Store;
+}
+
+/** What the routers are given: the inputs, plus what createApp() builds from them. */
+export interface AppDependencies extends AppInputs {
+  keys: DerivedKeys;
+  auth: SessionAuth;
+  throttle: Throttle;
+  securityLog: SecurityLog;
+}
