@@ -16,7 +16,7 @@ import { createSecurityLog } from './security/events';
 import { securityHeaders } from './security/headers';
 import { deriveKeys } from './security/keys';
 import { sameOriginOnly } from './security/same-origin';
-import { sessionCookieMaxAge } from './session/cookie-max-age';
+import { sessionCookieHeaders } from './session/cookie-headers';
 import { flashMessage } from './session/flash';
 import { pageHistory } from './session/page-history';
 import { sessionCookie, sessionMiddleware } from './session/session-middleware';
@@ -66,7 +66,7 @@ export function createApp(inputs: AppInputs): Express {
   app.use(cookieParser());
 
   // 4. The session: req.session from the signed cookie and the sessions table.
-  app.use(sessionCookieMaxAge(cookie.name));
+  app.use(sessionCookieHeaders(cookie.name));
   app.use(sessionMiddleware(config, store, cookie, keys.sessionCookie));
 
   // 5. CSRF: POSTs from other sites are refused, then every POST must carry a valid token.

@@ -1,5 +1,6 @@
 import { sessionTimestamp } from '../src/session/knex-store';
 import { Browser } from './helpers/browser';
+import { setCookies } from './helpers/cookies';
 import {
   createTestApp,
   editSessionRow,
@@ -71,5 +72,49 @@ describe('session lifetime', () => {
       sess.loginAt = Date.now() - 11 * HOUR;
     });
     expect((await browser.get('/dashboard')).status).toBe(200);
+  });
+});
+
+describe('a session that ends during a login or registration', () => {
+  /** A signed-in browser holding a form page, whose session is then past its absolute limit. */
+  async function expiredWithForm(username: string, form: string) {
+    const browser = await signedIn(username);
+    const token = await browser.csrfToken(form);
+    await editSessionRow(t.db, browser.cookie('sid'), (sess) => {
+      sess.loginAt = Date.now() - 13 * HOUR;
+    });
+    return { browser, token, oldCookie: browser.cookie('sid') };
+  }
+
+  it('SECURITY+ 4: POST /login in that same request signs in with a fresh session, not a 500', async () => {
+    const { browser, token, oldCookie } = await expiredWithForm('relogin', '/login');
+    const res = await browser.post('/login', {
+      username: 'relogin',
+      password: 'a long and unremarkable passphrase',
+      _csrf: token,
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/dashboard');
+    const sid = setCookies(res).filter((cookie) => cookie.name === 'sid');
+    expect(sid).toHaveLength(1);
+    expect(sid[0]?.value).not.toBe(oldCookie);
+    expect(await sessionRowOf(t.db, oldCookie)).toBeUndefined();
+    const row = await sessionRowOf(t.db, browser.cookie('sid'));
+    expect(row?.sess.userId).toEqual(expect.any(Number));
+    expect((await browser.get('/dashboard')).status).toBe(200);
+  });
+
+  it('SECURITY+ 4: POST /register in that same request creates the account and signs it in', async () => {
+    const { browser, token } = await expiredWithForm('before_register', '/register');
+    const res = await browser.post('/register', {
+      username: 'after_register',
+      password: 'a long and unremarkable passphrase',
+      _csrf: token,
+    });
+    expect(res.status).toBe(303);
+    const [user] = await t.db('users').where({ username: 'after_register' });
+    const row = await sessionRowOf(t.db, browser.cookie('sid'));
+    expect(row?.sess.userId).toBe(user.id);
+    expect((await browser.get('/dashboard')).text).toContain('after_register');
   });
 });

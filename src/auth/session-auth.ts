@@ -48,6 +48,11 @@ export function createSessionAuth(deps: {
         });
 
   async function logIn(req: Request, account: Account): Promise<void> {
+    // loadUser may have ended this request's session already (absolute timeout, password
+    // changed elsewhere) when the request is itself a login or a registration: start from a
+    // fresh, empty session, as a first visit would.
+    const session = req.session as typeof req.session | undefined;
+    if (!session) req.sessionStore.generate(req);
     // A new id first: an id that existed before login (planted by an attacker, or another user's
     // on a shared computer) must not become a signed-in one. regenerate() also deletes the old
     // row, so nothing of a previous session carries over.
@@ -62,9 +67,11 @@ export function createSessionAuth(deps: {
 
   async function logOut(req: Request, res: Response): Promise<void> {
     // Deletes the row, so the old cookie is worthless even if someone kept a copy. The rest of
-    // this request has no req.session at all (regenerate() would save a new, empty row).
+    // this request has no req.session at all (regenerate() would save a new, empty row); logIn()
+    // starts a fresh one if this same request goes on to sign someone in.
     await promisify((done) => req.session.destroy(done));
-    // Cleared with the attributes it was set with, or the browser would keep it.
+    // Cleared with the attributes it was set with, or the browser would keep it. If this request
+    // goes on to sign someone in, the new cookie replaces this one (session/cookie-headers.ts).
     res.clearCookie(cookie.name, cookie.attributes);
   }
 
