@@ -140,3 +140,19 @@ describe('password managers', () => {
     expect(setCookie(res, 'sid')).toBeDefined();
   });
 });
+
+describe('password length after normalisation', () => {
+  // Five Hangul syllables: 5 characters in NFC, 15 code points when each is sent decomposed.
+  const syllables = '한국강산밥';
+  const decomposed = syllables.normalize('NFD');
+
+  it('SECURITY+ 11: the NFD spelling is counted as the characters it composes (5, not 15)', async () => {
+    expect([...decomposed]).toHaveLength(15);
+    const res = await tryPassword(decomposed);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Use at least 15 characters.');
+    const nfc = await tryPassword(syllables);
+    expect(nfc.status).toBe(400);
+    expect(nfc.text).toContain('Use at least 15 characters.');
+  });
+});

@@ -142,3 +142,77 @@ describe('registration', () => {
     expect(user.password_hash).not.toBe('x');
   });
 });
+
+describe('look-alike usernames (RFC 8265 UsernameCaseMapped)', () => {
+  it('SECURITY+ 10: a fullwidth spelling is the same name: ｄｅｍｏ is taken once demo is', async () => {
+    await register(new Browser(t.app), 'widthtest');
+    const res = await new Browser(t.app).submit('/register', {
+      username: 'ｗｉｄｔｈｔｅｓｔ',
+      password: PASSWORD,
+    });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('That username is taken.');
+    expect(await t.db('users').where({ username: 'ｗｉｄｔｈｔｅｓｔ' })).toHaveLength(0);
+  });
+
+  it('SECURITY+ 10: halfwidth katakana is stored as the fullwidth form it stands for', async () => {
+    await register(new Browser(t.app), 'ｶﾞｲﾄﾞ');
+    expect(await t.db('users').where({ username: 'ガイド' })).toHaveLength(1);
+  });
+
+  it('SECURITY+ 10: the fullwidth spelling of a name logs in to that account', async () => {
+    await register(new Browser(t.app), 'wideuser');
+    const res = await new Browser(t.app).submit('/login', {
+      username: 'ＷＩＤＥＵＳＥＲ',
+      password: PASSWORD,
+    });
+    expect(res.status).toBe(303);
+  });
+
+  it.each([
+    ['Latin with one Cyrillic letter', 'p\u0430ypal'],
+    ['Latin with Greek', 'alph\u03b1'],
+    ['Cyrillic with Latin digits and one Latin letter', 'ива\u006e2'],
+  ])('SECURITY+ 10: a name that mixes scripts is refused: %s', async (_case, username) => {
+    const res = await new Browser(t.app).submit('/register', { username, password: PASSWORD });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Use letters from one alphabet or writing system.');
+    expect(await t.db('users').where({ username: username.normalize('NFC') })).toHaveLength(0);
+  });
+
+  it.each([
+    ['Cyrillic alone', 'иван_2'],
+    ['Greek alone', 'αλέξανδρος'],
+    ['Japanese: Han with Hiragana and Katakana', '山田たろウ'],
+    ['Korean: Hangul with Han', '김民수'],
+    ['Devanagari with its vowel signs', 'राम.कुमार'],
+    ['Latin with Japanese, as Unicode allows', 'taro山田'],
+  ])('SECURITY+ 10: a name in one writing system is accepted: %s', async (_case, username) => {
+    const res = await new Browser(t.app).submit('/register', { username, password: PASSWORD });
+    expect(res.status).toBe(303);
+  });
+
+  it('SECURITY+ 10: names stored before the width mapping are re-normalised by a migration', async () => {
+    const { up } = await import('../migrations/20261125000100_normalise_usernames');
+    const [oldId] = await t
+      .db('users')
+      .insert({ username: 'ｏｌｄｗｉｄｅ', password_hash: 'x' }, ['id']);
+    // A look-alike of a name that already exists stays as it was: the migration renames nobody
+    // onto somebody else.
+    await t.db('users').insert({ username: 'clash', password_hash: 'x' });
+    await t.db('users').insert({ username: 'ｃｌａｓｈ', password_hash: 'x' });
+    const warnings: unknown[] = [];
+    const warn = jest.spyOn(console, 'warn').mockImplementation((text) => warnings.push(text));
+    try {
+      await up(t.db);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(warnings).toEqual([expect.stringContaining('left unchanged')]);
+    const names = (await users()).map((user) => user.username);
+    expect(names).toContain('oldwide');
+    expect(names).not.toContain('ｏｌｄｗｉｄｅ');
+    expect(names).toEqual(expect.arrayContaining(['clash', 'ｃｌａｓｈ']));
+    expect(oldId).toBeDefined();
+  });
+});

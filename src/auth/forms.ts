@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { characterCount, PASSWORD_MAX_LENGTH, passwordProblem } from './password-policy';
-import { normaliseUsername } from './usernames';
+import { isSingleScript, normaliseUsername } from './usernames';
 
 /** Every field arrives as text or not at all; an array or object is a malformed request. */
 const text = (missing: string) => z.string({ error: missing });
@@ -10,9 +10,12 @@ const username = text('Enter a username.')
   .refine((value) => characterCount(value) >= 3 && characterCount(value) <= 32, {
     error: 'Use 3 to 32 characters.',
   })
-  .refine((value) => /^[\p{L}\p{N}._-]+$/u.test(value), {
+  // Letters with their combining marks (Devanagari's vowel signs are marks), digits, ".", "_"
+  // and "-"; no mark first, where it would have no letter to sit on.
+  .refine((value) => /^(?!\p{M})[\p{L}\p{M}\p{N}._-]+$/u.test(value), {
     error: 'Use letters, digits, dots, dashes or underscores only.',
-  });
+  })
+  .refine(isSingleScript, { error: 'Use letters from one alphabet or writing system.' });
 
 /** A password being typed in to prove who you are: any length check is the policy's job. */
 const existingPassword = (missing: string) =>

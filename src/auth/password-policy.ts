@@ -31,14 +31,17 @@ export interface PasswordContext {
  * Why a new password is refused, or undefined if it is acceptable. NIST 800-63B's rules: a
  * minimum length, no composition rules, and no password that attackers try first.
  */
-export function passwordProblem(password: string, context: PasswordContext): string | undefined {
+export function passwordProblem(typed: string, context: PasswordContext): string | undefined {
+  // Measured as it will be hashed (passwords.ts hashes the NFC form): five Hangul syllables sent
+  // decomposed are 15 code points, but still five characters and the same password.
+  const password = typed.normalize('NFC');
   const length = characterCount(password);
   if (length < context.minLength) {
     return `Use at least ${context.minLength} characters. A few unrelated words make a strong password.`;
   }
   if (length > PASSWORD_MAX_LENGTH) return `Use at most ${PASSWORD_MAX_LENGTH} characters.`;
 
-  const lower = password.normalize('NFC').toLowerCase();
+  const lower = password.toLowerCase();
   if (COMMON_PASSWORDS.has(lower) || COMMON_PASSWORDS.has(lower.replace(/\s+/g, ''))) {
     return 'This is one of the most commonly used passwords, so it is among the first guessed. Choose another.';
   }
