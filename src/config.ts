@@ -81,6 +81,7 @@ const environmentSchema = z.object({
   TRUST_PROXY: integer('TRUST_PROXY', 0, 10, 0),
   BCRYPT_COST: integer('BCRYPT_COST', 4, 15, 10),
   PASSWORD_MIN_LENGTH: integer('PASSWORD_MIN_LENGTH', 8, 64, 15),
+  PASSWORD_MIN_SCORE: integer('PASSWORD_MIN_SCORE', 0, 4, 3),
   HISTORY_LENGTH: integer('HISTORY_LENGTH', 0, 50, 10),
   HISTORY_FOR_ANONYMOUS: z
     .enum(['true', 'false'], {
@@ -120,6 +121,8 @@ export interface Config {
   readonly trustProxy: number;
   readonly bcryptCost: number;
   readonly passwordMinLength: number;
+  /** The lowest zxcvbn score (0-4) a new password may have; 0 turns the estimate off. */
+  readonly passwordMinScore: number;
   readonly historyLength: number;
   /** Record anonymous visitors' history too: costs a session row per visitor. */
   readonly historyForAnonymous: boolean;
@@ -231,6 +234,7 @@ export function loadConfig(
     trustProxy: env.TRUST_PROXY,
     bcryptCost: env.BCRYPT_COST,
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
+    passwordMinScore: env.PASSWORD_MIN_SCORE,
     historyLength: env.HISTORY_LENGTH,
     historyForAnonymous: env.HISTORY_FOR_ANONYMOUS === 'true',
     throttle: {

@@ -9,6 +9,20 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+/** Fifteen different animals: fifteen characters, thirty UTF-16 units. */
+const FIFTEEN_EMOJI = '🐱🐶🦊🐻🐼🐨🐯🦁🐮🐷🐸🐵🐔🐧🐦';
+
+/**
+ * `length` ASCII characters of ordinary words that do not repeat in a pattern, so that only the
+ * length rule is being tested (a run of one character would fail the strength estimate first).
+ */
+function varied(length: number): string {
+  const words = 'amber river quietly folding seven paper cranes beside an old lighthouse while';
+  let text = '';
+  for (let i = 0; text.length < length; i++) text += `${words.split(' ')[i % 12]}${i} `;
+  return text.slice(0, length);
+}
+
 let counter = 0;
 const newName = () => `user${++counter}`;
 
@@ -25,14 +39,16 @@ describe('password rules', () => {
   });
 
   it('SECURITY 14: length is counted in characters: 15 emoji pass, 14 (28 UTF-16 units) do not', async () => {
-    expect((await tryPassword('🐱'.repeat(15))).status).toBe(303);
-    expect((await tryPassword('🐱'.repeat(14))).status).toBe(400);
+    expect((await tryPassword(FIFTEEN_EMOJI)).status).toBe(303);
+    const res = await tryPassword([...FIFTEEN_EMOJI].slice(1).join(''));
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Use at least 15 characters.');
   });
 
   it('SECURITY 14: 64 and 256 characters are accepted, 257 refused with a message', async () => {
-    expect((await tryPassword('long passphrase '.repeat(4))).status).toBe(303);
-    expect((await tryPassword('x7'.repeat(128))).status).toBe(303);
-    const res = await tryPassword('x7'.repeat(128) + 'y');
+    expect((await tryPassword(varied(64))).status).toBe(303);
+    expect((await tryPassword(varied(256))).status).toBe(303);
+    const res = await tryPassword(varied(257));
     expect(res.status).toBe(400);
     expect(res.text).toContain('Use at most 256 characters.');
   });
@@ -46,14 +62,19 @@ describe('password rules', () => {
 
   it('SECURITY 15: a password that differs only after the 72nd byte does not log in', async () => {
     const username = newName();
-    await register(new Browser(t.app), username, 'a'.repeat(72) + 'X');
-    expect((await logIn(new Browser(t.app), username, 'a'.repeat(72) + 'Y')).status).toBe(401);
-    expect((await logIn(new Browser(t.app), username, 'a'.repeat(72) + 'X')).status).toBe(303);
+    const base = varied(72);
+    await register(new Browser(t.app), username, `${base}X`);
+    expect((await logIn(new Browser(t.app), username, `${base}Y`)).status).toBe(401);
+    expect((await logIn(new Browser(t.app), username, `${base}X`)).status).toBe(303);
   });
 
   it('SECURITY 15: multi-byte characters past byte 72 count too', async () => {
     const username = newName();
-    const base = 'é'.repeat(40); // 80 bytes in UTF-8
+    // 40 letters from "à" to "ÿ", two bytes each in UTF-8: 80 bytes.
+    const base = Array.from({ length: 40 }, (_, i) =>
+      String.fromCodePoint(0xe0 + ((i * 7) % 32)),
+    ).join('');
+    expect(Buffer.byteLength(base)).toBe(80);
     await register(new Browser(t.app), username, `${base}1`);
     expect((await logIn(new Browser(t.app), username, `${base}2`)).status).toBe(401);
   });
@@ -154,5 +175,62 @@ describe('password length after normalisation', () => {
     const nfc = await tryPassword(syllables);
     expect(nfc.status).toBe(400);
     expect(nfc.text).toContain('Use at least 15 characters.');
+  });
+});
+
+describe('password strength (zxcvbn-ts)', () => {
+  it.each([
+    ['one character repeated', 'aaaaaaaaaaaaaaa', /Repeated characters/],
+    ['digits in order', '123456789012345', /commonly used password|sequences/],
+    ['a keyboard row', 'qwertyuiopasdfg', /commonly used password|keyboard/i],
+    ['a word repeated', 'passwordpassword1', /Repeated character patterns|commonly used/],
+    ['the alphabet in order', 'abcdefghijklmnop', /sequences like &quot;abc&quot;/],
+    ['fifteen spaces', ' '.repeat(15), /Repeated characters/],
+  ])(
+    'SECURITY+ 3: a long but guessable password is refused: %s, with zxcvbn’s warning',
+    async (_case, password, warning) => {
+      const username = newName();
+      const res = await tryPassword(password, username);
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('This password would be too easy to guess.');
+      expect(res.text).toMatch(warning);
+      expect(await t.db('users').where({ username })).toHaveLength(0);
+    },
+  );
+
+  it('SECURITY+ 3: the suggestions are listed under the field, tied to it for screen readers', async () => {
+    const res = await tryPassword('abcdefghijklmnop');
+    expect(res.text).toMatch(/<ul class="field-suggestions" id="password-suggestions">/);
+    expect(res.text).toContain('<li>Avoid common character sequences.</li>');
+    expect(res.text).toMatch(
+      /id="password"[^>]*aria-describedby="password-hint password-error password-suggestions"/,
+    );
+  });
+
+  it.each([
+    ['the demo account’s password', 'paper lanterns over a quiet harbour'],
+    ['a few unrelated words', 'violet kettle under the stairs'],
+    ['a generated password', 'Zq8#vL2!mN4@pR6$'],
+    ['a passphrase in another script', 'чайник стоит на подоконнике'],
+  ])('SECURITY+ 3: a strong password is accepted: %s', async (_case, password) => {
+    expect((await tryPassword(password)).status).toBe(303);
+  });
+
+  it('SECURITY+ 3: a password built from the username is judged with it as a known word', async () => {
+    const res = await tryPassword('gwendolyn_gwendolyn!', 'gwendolyn');
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Your password must not contain your username.');
+  });
+
+  it('SECURITY+ 3: a new password on the account page is held to the same rule', async () => {
+    const browser = new Browser(t.app);
+    await register(browser, newName());
+    const res = await browser.submit(
+      '/account/password',
+      { current_password: PASSWORD, new_password: 'qwertyuiopasdfg' },
+      { from: '/account' },
+    );
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('This password would be too easy to guess.');
   });
 });

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { characterCount, PASSWORD_MAX_LENGTH, passwordProblem } from './password-policy';
+import {
+  characterCount,
+  PASSWORD_MAX_LENGTH,
+  passwordProblem,
+  strengthProblem,
+} from './password-policy';
 import { isSingleScript, normaliseUsername } from './usernames';
 
 /** Every field arrives as text or not at all; an array or object is a malformed request. */
@@ -28,12 +33,15 @@ const existingPassword = (missing: string) =>
 
 export interface PolicyOptions {
   passwordMinLength: number;
+  passwordMinScore: number;
   siteName: string;
 }
 
 /**
- * A new password, checked against the policy (length, common passwords, the username, the site
- * name). Checked even when the username is invalid, so the person sees every problem at once.
+ * A new password, checked against the policy: first the rules a person can read at a glance
+ * (length, common passwords, the username, the site name), then, if it passes them, zxcvbn's
+ * estimate of how quickly it would be guessed, with its advice. Checked even when the username
+ * is invalid, so the person sees every problem at once.
  */
 function withPasswordPolicy<T extends z.ZodType>(
   schema: T,
@@ -42,17 +50,27 @@ function withPasswordPolicy<T extends z.ZodType>(
   options: PolicyOptions,
 ) {
   return schema.superRefine(
-    (data, ctx) => {
+    async (data, ctx) => {
       const values = data as Record<string, unknown>;
       const password = values[field];
       if (typeof password !== 'string') return;
       const name = usernameOf(values);
-      const problem = passwordProblem(password, {
+      const context = {
         minLength: options.passwordMinLength,
+        minScore: options.passwordMinScore,
         siteName: options.siteName,
         username: typeof name === 'string' ? normaliseUsername(name) : '',
-      });
-      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
+      };
+      const problem =
+        passwordProblem(password, context) ?? (await strengthProblem(password, context));
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: problem.message,
+          params: { suggestions: problem.suggestions },
+        });
+      }
     },
     { when: () => true },
   );
@@ -94,18 +112,29 @@ export const deleteAccountForm = z.object({
 
 export type FieldErrors = Record<string, string>;
 
-export type FormResult<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
+/** Advice shown under a field as a list (zxcvbn's suggestions for a weak password). */
+export type FieldSuggestions = Record<string, string[]>;
 
-/** Validates a request body, keeping the first message for each field to show beside it. */
-export function parseForm<T>(schema: z.ZodType<T>, body: unknown): FormResult<T> {
-  const result = schema.safeParse(body ?? {});
+export type FormResult<T> =
+  { ok: true; data: T } | { ok: false; errors: FieldErrors; suggestions: FieldSuggestions };
+
+/**
+ * Validates a request body, keeping the first message for each field to show beside it. Async,
+ * because judging a new password's strength runs in a password thread.
+ */
+export async function parseForm<T>(schema: z.ZodType<T>, body: unknown): Promise<FormResult<T>> {
+  const result = await schema.safeParseAsync(body ?? {});
   if (result.success) return { ok: true, data: result.data };
   const errors: FieldErrors = {};
+  const suggestions: FieldSuggestions = {};
   for (const issue of result.error.issues) {
     const field = String(issue.path[0] ?? 'form');
-    errors[field] ??= issue.message;
+    if (field in errors) continue;
+    errors[field] = issue.message;
+    const advice = (issue as { params?: { suggestions?: string[] } }).params?.suggestions;
+    if (advice && advice.length > 0) suggestions[field] = advice;
   }
-  return { ok: false, errors };
+  return { ok: false, errors, suggestions };
 }
 
 /** What to put back in the form after an error: text fields only, never a password. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import { HttpError } from '../errors';
 import { paths } from '../paths';
-import type { PasswordTask } from './password-worker';
+import type { PasswordTask, PasswordTaskResult } from './password-worker';
 
 /**
  * Too many password checks are already waiting: the request gets a 503 with Retry-After at once,
@@ -20,7 +20,7 @@ export class PasswordWorkBusyError extends HttpError {
 const TASK_DEADLINE_MS = 15_000;
 
 export interface PasswordPool {
-  run(task: PasswordTask): Promise<string | boolean>;
+  run(task: PasswordTask): Promise<PasswordTaskResult>;
   close(): Promise<void>;
 }
 
@@ -40,7 +40,7 @@ export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordP
   const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
   const queueLimit = options.queueLimit ?? 16 * threads;
   const worker = path.join(__dirname, `password-worker${paths.moduleExtension}`);
-  const pool = new Piscina<PasswordTask, string | boolean>({
+  const pool = new Piscina<PasswordTask, PasswordTaskResult>({
     filename: worker,
     // The threads start with the pool and stay (idle, they hold no core and do not keep the
     // process alive). Letting them end when idle cost more than it saved: in the benchmark,

@@ -1,8 +1,10 @@
 import { setPriority } from 'node:os';
 import bcrypt from 'bcryptjs';
+import { estimateStrength, type StrengthEstimate } from './password-strength';
 
 /**
- * The bcrypt work, run in worker threads by password-pool.ts. Each worker thread runs at the
+ * The password work (bcrypt, and zxcvbn's strength estimate), run in worker threads by
+ * password-pool.ts. Each worker thread runs at the
  * lowest scheduling priority (on Linux, nice values are per thread): when hashing and page
  * requests compete for a core, pages win, and logins take what is left.
  */
@@ -13,11 +15,20 @@ try {
 }
 
 export type PasswordTask =
-  { op: 'hash'; input: string; cost: number } | { op: 'verify'; input: string; hash: string };
+  | { op: 'hash'; input: string; cost: number }
+  | { op: 'verify'; input: string; hash: string }
+  | { op: 'strength'; password: string; userInputs: string[] };
+
+export type PasswordTaskResult = string | boolean | StrengthEstimate;
 
 /** The pool's entry point (a default export, which is what piscina calls). */
-export default function passwordTask(task: PasswordTask): string | boolean {
-  return task.op === 'hash'
-    ? bcrypt.hashSync(task.input, task.cost)
-    : bcrypt.compareSync(task.input, task.hash);
+export default function passwordTask(task: PasswordTask): PasswordTaskResult {
+  switch (task.op) {
+    case 'hash':
+      return bcrypt.hashSync(task.input, task.cost);
+    case 'verify':
+      return bcrypt.compareSync(task.input, task.hash);
+    case 'strength':
+      return estimateStrength(task.password, task.userInputs);
+  }
 }

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { createPasswordPool, type PasswordPool } from './password-pool';
+import type { StrengthEstimate } from './password-strength';
 
 // Every hash and every check goes through this module, and from here into worker threads
 // (password-pool.ts): the event loop never runs bcrypt.
@@ -29,6 +30,14 @@ export async function hashPassword(password: string, cost: number): Promise<stri
 
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
   return (await passwordPool().run({ op: 'verify', input: prehash(password), hash })) === true;
+}
+
+/** zxcvbn's estimate for a new password, computed in a password thread (up to ~90 ms of work). */
+export async function estimatePasswordStrength(
+  password: string,
+  userInputs: string[],
+): Promise<StrengthEstimate> {
+  return (await passwordPool().run({ op: 'strength', password, userInputs })) as StrengthEstimate;
 }
 
 /** Ends the worker threads (graceful shutdown); a later password operation starts new ones. */

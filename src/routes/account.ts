@@ -1,6 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { confirmPassword } from '../auth/credentials';
-import { changePasswordForm, deleteAccountForm, parseForm, type FieldErrors } from '../auth/forms';
+import {
+  changePasswordForm,
+  deleteAccountForm,
+  parseForm,
+  type FieldErrors,
+  type FieldSuggestions,
+} from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
 import { refuseWhileThrottled } from '../auth/throttle';
@@ -26,11 +32,17 @@ export function accountRoutes(deps: AppDependencies): Router {
   const router = Router();
   router.use('/account', requireLogin);
 
-  const renderAccount = (res: Response, user: User, status = 200, errors: FieldErrors = {}) => {
+  const renderAccount = (
+    res: Response,
+    user: User,
+    status = 200,
+    errors: FieldErrors = {},
+    suggestions: FieldSuggestions = {},
+  ) => {
     const { passwordMinLength } = config;
     res
       .status(status)
-      .render('account', { title: 'Your account', user, errors, passwordMinLength });
+      .render('account', { title: 'Your account', user, errors, suggestions, passwordMinLength });
   };
 
   router.get('/account', (req, res) => renderAccount(res, currentUser(req)));
@@ -38,8 +50,8 @@ export function accountRoutes(deps: AppDependencies): Router {
   router.post('/account/password', async (req, res) => {
     const user = currentUser(req);
     const schema = changePasswordForm({ ...config, username: user.username });
-    const form = parseForm(schema, req.body);
-    if (!form.ok) return renderAccount(res, user, 400, form.errors);
+    const form = await parseForm(schema, req.body);
+    if (!form.ok) return renderAccount(res, user, 400, form.errors, form.suggestions);
 
     // Asking for the current password means a session left open on a shared computer is not
     // enough to lock its owner out.
@@ -57,7 +69,7 @@ export function accountRoutes(deps: AppDependencies): Router {
 
   router.post('/account/delete', async (req, res) => {
     const user = currentUser(req);
-    const form = parseForm(deleteAccountForm, req.body);
+    const form = await parseForm(deleteAccountForm, req.body);
     if (!form.ok) return renderAccount(res, user, 400, form.errors);
     if (!(await passwordConfirmed(req, user, form.data.password))) {
       return renderAccount(res, user, 400, { password: 'Incorrect password.' });

@@ -1,6 +1,13 @@
 import { Router, type Response } from 'express';
 import { authenticate } from '../auth/credentials';
-import { keptValues, loginForm, parseForm, registerForm, type FieldErrors } from '../auth/forms';
+import {
+  keptValues,
+  loginForm,
+  parseForm,
+  registerForm,
+  type FieldErrors,
+  type FieldSuggestions,
+} from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { safeNextPath } from '../auth/safe-redirect';
 import { refuseWhileThrottled } from '../auth/throttle';
@@ -26,17 +33,24 @@ export function authRoutes(deps: AppDependencies): Router {
     status: number,
     values: Record<string, string> = {},
     errors: FieldErrors = {},
+    suggestions: FieldSuggestions = {},
   ) => {
     const { passwordMinLength } = config;
-    res.status(status).render('register', { title: 'Register', values, errors, passwordMinLength });
+    res.status(status).render('register', {
+      title: 'Register',
+      values,
+      errors,
+      suggestions,
+      passwordMinLength,
+    });
   };
 
   router.get('/register', (_req, res) => renderRegister(res, 200));
 
   router.post('/register', async (req, res) => {
-    const form = parseForm(registerSchema, req.body);
+    const form = await parseForm(registerSchema, req.body);
     const values = keptValues(req.body, ['username']);
-    if (!form.ok) return renderRegister(res, 400, values, form.errors);
+    if (!form.ok) return renderRegister(res, 400, values, form.errors, form.suggestions);
     refuseWhileThrottled(await throttle.registration(clientIp(req)));
 
     const passwordHash = await hashPassword(form.data.password, config.bcryptCost);
@@ -55,7 +69,7 @@ export function authRoutes(deps: AppDependencies): Router {
   router.get('/login', (req, res) => renderLogin(res, 200, { next: safeNextPath(req.query.next) }));
 
   router.post('/login', async (req, res) => {
-    const form = parseForm(loginForm, req.body);
+    const form = await parseForm(loginForm, req.body);
     const values = { ...keptValues(req.body, ['username']), next: safeNextPath(req.body?.next) };
     if (!form.ok) return renderLogin(res, 400, values, form.errors);
     const { username, password } = form.data;
