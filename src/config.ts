@@ -89,8 +89,12 @@ const environmentSchema = z.object({
     })
     .default('false'),
   THROTTLE_WINDOW_MINUTES: integer('THROTTLE_WINDOW_MINUTES', 1, 24 * 60, 15),
-  LOGIN_FAILURES_PER_ACCOUNT: integer('LOGIN_FAILURES_PER_ACCOUNT', 1, 1000, 10),
+  LOGIN_FAILURES_PER_PAIR: integer('LOGIN_FAILURES_PER_PAIR', 1, 1000, 10),
+  LOGIN_FAILURES_PER_ACCOUNT: integer('LOGIN_FAILURES_PER_ACCOUNT', 1, 100_000, 100),
   LOGIN_FAILURES_PER_IP: integer('LOGIN_FAILURES_PER_IP', 1, 100_000, 100),
+  PASSWORD_CHECKS_PER_IP: integer('PASSWORD_CHECKS_PER_IP', 1, 1_000_000, 60),
+  PASSWORD_CHECKS_PER_ACCOUNT: integer('PASSWORD_CHECKS_PER_ACCOUNT', 1, 1_000_000, 10),
+  PASSWORD_CONFIRM_FAILURES: integer('PASSWORD_CONFIRM_FAILURES', 1, 1000, 10),
   REGISTRATIONS_PER_IP: integer('REGISTRATIONS_PER_IP', 1, 100_000, 10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 });
@@ -127,9 +131,20 @@ export interface Config {
   /** Record anonymous visitors' history too: costs a session row per visitor. */
   readonly historyForAnonymous: boolean;
   readonly throttle: {
+    /** THROTTLE_WINDOW_MINUTES, the window the failure and registration limits count in. */
     readonly windowMinutes: number;
+    /** Failed logins per (account, address) pair per window: the limit an attacker meets. */
+    readonly loginFailuresPerPair: number;
+    /** Failed logins per account per window, from anywhere: the last line. */
     readonly loginFailuresPerAccount: number;
+    /** Failed logins per address per window, whatever the account. */
     readonly loginFailuresPerIp: number;
+    /** Password checks, right or wrong, per address per minute. */
+    readonly passwordChecksPerIp: number;
+    /** Right passwords per account per minute (logins and confirmations). */
+    readonly passwordChecksPerAccount: number;
+    /** Wrong passwords per signed-in account per window (changing it, deleting the account). */
+    readonly passwordConfirmFailures: number;
     readonly registrationsPerIp: number;
   };
   readonly logLevel: string;
@@ -239,8 +254,12 @@ export function loadConfig(
     historyForAnonymous: env.HISTORY_FOR_ANONYMOUS === 'true',
     throttle: {
       windowMinutes: env.THROTTLE_WINDOW_MINUTES,
+      loginFailuresPerPair: env.LOGIN_FAILURES_PER_PAIR,
       loginFailuresPerAccount: env.LOGIN_FAILURES_PER_ACCOUNT,
       loginFailuresPerIp: env.LOGIN_FAILURES_PER_IP,
+      passwordChecksPerIp: env.PASSWORD_CHECKS_PER_IP,
+      passwordChecksPerAccount: env.PASSWORD_CHECKS_PER_ACCOUNT,
+      passwordConfirmFailures: env.PASSWORD_CONFIRM_FAILURES,
       registrationsPerIp: env.REGISTRATIONS_PER_IP,
     },
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),

@@ -1,7 +1,16 @@
 import { Writable } from 'node:stream';
 import { Browser } from './helpers/browser';
 import { sessionIdOf } from './helpers/cookies';
-import { createTestApp, logIn, PASSWORD, register, type TestApp } from './helpers/test-app';
+import {
+  createTestApp,
+  editSessionRow,
+  logIn,
+  PASSWORD,
+  register,
+  type TestApp,
+} from './helpers/test-app';
+import { PasswordWorkBusyError } from '../src/auth/password-pool';
+import * as passwords from '../src/auth/passwords';
 
 interface LogLine {
   level: number;
@@ -11,7 +20,7 @@ interface LogLine {
   [key: string]: unknown;
 }
 
-let t: TestApp;
+let t: TestApp & { logStream: Writable };
 const lines: string[] = [];
 const logged = (): LogLine[] => lines.map((line) => JSON.parse(line));
 
@@ -22,7 +31,7 @@ beforeAll(async () => {
       done();
     },
   });
-  t = await createTestApp({ LOG_LEVEL: 'info' }, { logStream });
+  t = { ...(await createTestApp({ LOG_LEVEL: 'info' }, { logStream })), logStream };
 });
 afterAll(() => t.close());
 
@@ -89,5 +98,156 @@ describe('request logs', () => {
     ]) {
       expect(all).not.toContain(secret);
     }
+  });
+});
+
+describe('security events', () => {
+  /** The security event lines a response's request wrote. */
+  const eventsOf = (res: { headers: Record<string, string> }) =>
+    logged().filter((entry) => entry.event && entry.req?.id === res.headers['x-request-id']);
+
+  it('SECURITY+ 8: registration, login, logout and a failed login: who, from where, how it ended', async () => {
+    const browser = new Browser(t.app);
+    const registered = await register(browser, 'eventful');
+    const [user] = await t.db('users').where({ username: 'eventful' });
+    expect(eventsOf(registered)).toEqual([
+      expect.objectContaining({
+        event: 'registered',
+        outcome: 'success',
+        userId: user.id,
+        ip: expect.stringMatching(/127\.0\.0\.1/),
+      }),
+    ]);
+    const loggedOut = await browser.submit('/logout', {}, { from: '/' });
+    expect(eventsOf(loggedOut)).toEqual([
+      expect.objectContaining({ event: 'logged_out', outcome: 'success', userId: user.id }),
+    ]);
+    const loggedIn = await logIn(browser, 'eventful');
+    expect(eventsOf(loggedIn)).toEqual([
+      expect.objectContaining({ event: 'login_succeeded', outcome: 'success', userId: user.id }),
+    ]);
+    const failed = await logIn(new Browser(t.app), 'eventful', 'not my password at all');
+    expect(eventsOf(failed)).toEqual([
+      expect.objectContaining({
+        event: 'login_failed',
+        outcome: 'failure',
+        account: expect.stringMatching(/^[0-9a-f]{16}$/),
+        ip: expect.any(String),
+      }),
+    ]);
+    expect(JSON.stringify(logged())).not.toContain('not my password at all');
+  });
+
+  it('SECURITY+ 8: a password change and an account deletion', async () => {
+    const browser = new Browser(t.app);
+    await register(browser, 'changer');
+    const [user] = await t.db('users').where({ username: 'changer' });
+    const changed = await browser.submit(
+      '/account/password',
+      { current_password: PASSWORD, new_password: 'a completely different passphrase' },
+      { from: '/account' },
+    );
+    expect(eventsOf(changed)).toEqual([
+      expect.objectContaining({ event: 'password_changed', outcome: 'success', userId: user.id }),
+    ]);
+    const deleted = await browser.submit(
+      '/account/delete',
+      { password: 'a completely different passphrase' },
+      { from: '/account' },
+    );
+    expect(eventsOf(deleted)).toEqual([
+      expect.objectContaining({ event: 'account_deleted', outcome: 'success', userId: user.id }),
+    ]);
+  });
+
+  it('SECURITY+ 8: CSRF and cross-site refusals', async () => {
+    const browser = new Browser(t.app);
+    const csrf = await browser.post('/login', { username: 'x', password: 'y', _csrf: 'forged' });
+    expect(eventsOf(csrf)).toEqual([
+      expect.objectContaining({
+        event: 'csrf_refused',
+        outcome: 'refused',
+        ip: expect.any(String),
+      }),
+    ]);
+    const crossSite = await browser.submit(
+      '/login',
+      { username: 'x', password: 'y' },
+      { headers: { 'Sec-Fetch-Site': 'cross-site' } },
+    );
+    expect(eventsOf(crossSite)).toEqual([
+      expect.objectContaining({ event: 'cross_site_refused', outcome: 'refused' }),
+    ]);
+  });
+
+  it('SECURITY+ 8: a throttle refusal names the limit', async () => {
+    const throttled = await createTestApp(
+      { LOG_LEVEL: 'info', REGISTRATIONS_PER_IP: '1' },
+      { logStream: t.logStream },
+    );
+    try {
+      await register(new Browser(throttled.app), 'only_one');
+      const res = await new Browser(throttled.app).submit('/register', {
+        username: 'one_too_many',
+        password: PASSWORD,
+      });
+      expect(res.status).toBe(429);
+      expect(eventsOf(res)).toEqual([
+        expect.objectContaining({
+          event: 'throttled',
+          outcome: 'refused',
+          reason: 'registrations per address',
+        }),
+      ]);
+    } finally {
+      await throttled.close();
+    }
+  });
+
+  it('SECURITY+ 8: a session ended by its absolute timeout, and by a password change elsewhere', async () => {
+    const browser = new Browser(t.app);
+    await register(browser, 'ended_twice');
+    const [user] = await t.db('users').where({ username: 'ended_twice' });
+    await editSessionRow(t.db, browser.cookie('sid'), (sess) => {
+      sess.loginAt = 0;
+    });
+    const timedOut = await browser.get('/dashboard');
+    expect(eventsOf(timedOut)).toEqual([
+      expect.objectContaining({
+        event: 'session_ended',
+        outcome: 'ended',
+        reason: 'absolute timeout',
+        userId: user.id,
+      }),
+    ]);
+
+    const other = new Browser(t.app);
+    await logIn(browser, 'ended_twice');
+    await logIn(other, 'ended_twice');
+    await other.submit(
+      '/account/password',
+      { current_password: PASSWORD, new_password: 'the password was changed over there' },
+      { from: '/account' },
+    );
+    const stale = await browser.get('/dashboard');
+    expect(eventsOf(stale)).toEqual([
+      expect.objectContaining({ event: 'session_ended', reason: 'password changed' }),
+    ]);
+  });
+
+  it('SECURITY+ 8: "busy" refusals are logged once a second at most, without a stack', async () => {
+    jest.spyOn(passwords, 'verifyPassword').mockRejectedValue(new PasswordWorkBusyError());
+    const before = lines.length;
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect((await logIn(new Browser(t.app), 'eventful')).status).toBe(503);
+      }
+    } finally {
+      jest.restoreAllMocks();
+    }
+    const during = lines.slice(before).map((line) => JSON.parse(line) as LogLine);
+    expect(during.filter((entry) => entry.event === 'password_work_busy')).toHaveLength(1);
+    expect(during.filter((entry) => entry.res?.statusCode === 503)).toEqual([]);
+    expect(JSON.stringify(during)).not.toContain('stack');
   });
 });

@@ -81,3 +81,63 @@ describe('login while password work is saturated', () => {
     expect(res.text).toContain('Very many people are signing in at this moment.');
   });
 });
+
+describe('a fair share of the password threads', () => {
+  const task = { op: 'hash', input: 'x', cost: 6 } as const;
+
+  it('SECURITY+ 2: a second address is served next, not after everything the first one queued', async () => {
+    const pool = createPasswordPool({ threads: 1, queueLimit: 64 });
+    try {
+      const finished: string[] = [];
+      const run = (label: string, address: string) =>
+        pool.run(task, { address }).then(() => finished.push(label));
+      const flood = Array.from({ length: 6 }, (_, i) => run(`a${i}`, 'address-a'));
+      await new Promise((resolve) => setImmediate(resolve));
+      const other = run('b0', 'address-b');
+      await Promise.all([...flood, other]);
+      expect(finished.indexOf('b0')).toBeLessThanOrEqual(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('SECURITY+ 2: one address may queue only a few checks; the rest are refused with 429', async () => {
+    const pool = createPasswordPool({ threads: 1, queueLimit: 64, waitingPerAddress: 4 });
+    try {
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 10 }, () => pool.run(task, { address: 'greedy' })),
+        pool.run(task, { address: 'modest' }),
+      ]);
+      const refused = results.filter((r) => r.status === 'rejected');
+      expect(refused.length).toBeGreaterThanOrEqual(5);
+      for (const r of refused) expect(r.reason).toMatchObject({ status: 429 });
+      expect(results.at(-1)?.status).toBe('fulfilled');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('SECURITY+ 2: one account has one check in flight at a time, even with threads free', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const pool = createPasswordPool({
+      threads: 2,
+      queueLimit: 64,
+      observe: (event, owner) => {
+        if (owner?.account !== 'same-account') return;
+        inFlight += event === 'start' ? 1 : -1;
+        most = Math.max(most, inFlight);
+      },
+    });
+    try {
+      await Promise.all(
+        ['x', 'y', 'z'].map((label) =>
+          pool.run(task, { address: `address-${label}`, account: 'same-account' }),
+        ),
+      );
+      expect(most).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -2,6 +2,8 @@ import bcrypt from 'bcryptjs';
 import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
 import { createTestApp, logIn, PASSWORD, register, type TestApp } from './helpers/test-app';
+import { verifyHardened } from '../src/auth/bcrypt-work';
+import * as passwords from '../src/auth/passwords';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -232,5 +234,54 @@ describe('password strength (zxcvbn-ts)', () => {
     );
     expect(res.status).toBe(400);
     expect(res.text).toContain('This password would be too easy to guess.');
+  });
+});
+
+describe('raising BCRYPT_COST', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('SECURITY+ 7: a login re-hashes a password that was stored at a lower cost', async () => {
+    const username = newName();
+    await register(new Browser(t.app), username);
+    const raised = await createTestApp({ BCRYPT_COST: '6' }, { databaseUrl: t.databaseUrl });
+    try {
+      const hashOf = async () =>
+        String((await raised.db('users').where({ username }).first())?.password_hash);
+      expect(await hashOf()).toMatch(/^\$2b\$04\$/);
+      expect((await logIn(new Browser(raised.app), username)).status).toBe(303);
+      expect(await hashOf()).toMatch(/^\$2b\$06\$/);
+      expect((await logIn(new Browser(raised.app), username)).status).toBe(303);
+      expect((await logIn(new Browser(raised.app), username, 'not the password')).status).toBe(401);
+    } finally {
+      await raised.close();
+    }
+  });
+
+  it('SECURITY+ 7: a wrong guess against a cheaper stored hash costs what the configured cost costs', () => {
+    const compare = jest.spyOn(bcrypt, 'compareSync');
+    const hash = bcrypt.hashSync('the real one', 4);
+    // Cost 6 is four times the work of cost 4: four comparisons, as Django's harden_runtime does.
+    expect(verifyHardened('a guess', hash, 6)).toBe(false);
+    expect(compare).toHaveBeenCalledTimes(4);
+    compare.mockClear();
+    // The right password is re-hashed at the configured cost instead, which costs the same.
+    expect(verifyHardened('the real one', hash, 6)).toBe(true);
+    expect(compare).toHaveBeenCalledTimes(1);
+  });
+
+  it('SECURITY+ 7: every login check asks for the configured cost, known name or not', async () => {
+    const verify = jest.spyOn(passwords, 'verifyPassword');
+    const raised = await createTestApp({ BCRYPT_COST: '5' }, { databaseUrl: t.databaseUrl });
+    try {
+      await logIn(new Browser(raised.app), 'no_such_name_here', 'some guess at all');
+      await logIn(new Browser(raised.app), 'user1', 'some guess at all');
+      expect(verify.mock.calls.map((call) => call[2])).toEqual([
+        expect.objectContaining({ minCost: 5 }),
+        expect.objectContaining({ minCost: 5 }),
+      ]);
+      expect(verify.mock.calls[0]?.[1]).toMatch(/^\$2b\$05\$/);
+    } finally {
+      await raised.close();
+    }
   });
 });

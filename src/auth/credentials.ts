@@ -1,6 +1,8 @@
 import type { Database } from '../db';
+import type { PasswordWorkOwner } from './password-pool';
+import { hashCost } from './bcrypt-work';
 import { hashPassword, verifyPassword } from './passwords';
-import { findAccountById, findAccountByUsername, type Account } from './users';
+import { findAccountById, findAccountByUsername, updatePasswordHash, type Account } from './users';
 
 /**
  * A real hash at the configured cost for names that have no account: checking against it costs
@@ -16,21 +18,42 @@ function decoyHash(cost: number): Promise<string> {
   return hash;
 }
 
+export interface CheckOptions {
+  /** BCRYPT_COST: what every check costs, whatever the stored hash's own cost. */
+  cost: number;
+  /** Who the check is for, for the password threads' fair shares. */
+  owner?: PasswordWorkOwner;
+}
+
 /**
  * The account these credentials open, or undefined. An unknown name and a wrong password cost
  * the same bcrypt work and give the same answer, so callers cannot tell them apart either.
+ *
+ * Every check costs the configured cost: an unknown name against the decoy, a hash stored at a
+ * lower cost (BCRYPT_COST was raised since) padded up to it when the password is wrong, and
+ * re-hashed at it when the password is right, so the table catches up one login at a time.
  */
 export async function authenticate(
   db: Database,
   credentials: { username: string; password: string },
-  cost: number,
+  { cost, owner }: CheckOptions,
 ): Promise<Account | undefined> {
   const account = await findAccountByUsername(db, credentials.username);
   if (!account) {
-    await verifyPassword(credentials.password, await decoyHash(cost));
+    await verifyPassword(credentials.password, await decoyHash(cost), { minCost: cost, owner });
     return undefined;
   }
-  return (await verifyPassword(credentials.password, account.passwordHash)) ? account : undefined;
+  if (
+    !(await verifyPassword(credentials.password, account.passwordHash, { minCost: cost, owner }))
+  ) {
+    return undefined;
+  }
+  if (hashCost(account.passwordHash) >= cost) return account;
+  // A new hash changes the credential stamp: this user's other sessions end at their next
+  // request, as after a password change (README, "Raising BCRYPT_COST").
+  const passwordHash = await hashPassword(credentials.password, cost, owner);
+  await updatePasswordHash(db, account.user.id, passwordHash);
+  return { ...account, passwordHash };
 }
 
 /** Re-checks the signed-in user's password before a sensitive change (password, deletion). */
@@ -38,8 +61,10 @@ export async function confirmPassword(
   db: Database,
   userId: number,
   password: string,
+  { cost, owner }: CheckOptions,
 ): Promise<Account | undefined> {
   const account = await findAccountById(db, userId);
   if (!account) return undefined;
-  return (await verifyPassword(password, account.passwordHash)) ? account : undefined;
+  const matches = await verifyPassword(password, account.passwordHash, { minCost: cost, owner });
+  return matches ? account : undefined;
 }

@@ -5,6 +5,7 @@ import {
   passwordProblem,
   strengthProblem,
 } from './password-policy';
+import type { PasswordWorkOwner } from './password-pool';
 import { isSingleScript, normaliseUsername } from './usernames';
 
 /** Every field arrives as text or not at all; an array or object is a malformed request. */
@@ -35,6 +36,8 @@ export interface PolicyOptions {
   passwordMinLength: number;
   passwordMinScore: number;
   siteName: string;
+  /** Who the strength estimate is for, for the password threads' fair shares. */
+  owner?: PasswordWorkOwner;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
+import type { PasswordWorkOwner } from './password-pool';
 import { estimatePasswordStrength } from './passwords';
 
 /** Long enough for any passphrase, short enough that hashing it is no denial-of-service lever. */
@@ -92,11 +93,12 @@ function ruleBroken(typed: string, context: PasswordContext): string | undefined
 export async function strengthProblem(
   typed: string,
   context: PasswordContext,
+  owner?: PasswordWorkOwner,
 ): Promise<PasswordProblem | undefined> {
   if (context.minScore <= 0) return undefined;
   const password = typed.normalize('NFC');
   const inputs = [context.username, context.siteName].filter((input) => input.length > 0);
-  const { score, warning, suggestions } = await estimatePasswordStrength(password, inputs);
+  const { score, warning, suggestions } = await estimatePasswordStrength(password, inputs, owner);
   if (score >= context.minScore) return undefined;
   return {
     message: ['This password would be too easy to guess.', warning].filter(Boolean).join(' '),

@@ -19,26 +19,55 @@ export class PasswordWorkBusyError extends HttpError {
 /** Longest a hash or check may run in its thread: far beyond what a healthy pool needs. */
 const TASK_DEADLINE_MS = 15_000;
 
+/** Who a task is for, so that no one client can take the threads from everyone else. */
+export interface PasswordWorkOwner {
+  /** The client's address key (security/client-address.ts). */
+  address: string;
+  /** The account a check is for (its normalised name): one check in flight at a time. */
+  account?: string;
+}
+
 export interface PasswordPool {
-  run(task: PasswordTask): Promise<PasswordTaskResult>;
+  /** Tasks with no owner (the seed, the benchmark's set-up) are not held to any share. */
+  run(task: PasswordTask, owner?: PasswordWorkOwner): Promise<PasswordTaskResult>;
   close(): Promise<void>;
 }
 
 export interface PasswordPoolOptions {
   /** Worker threads (default: one fewer than the cores this process may use, at least one). */
   threads?: number;
-  /** Tasks that may wait for a free thread; more are refused (default: 16 per thread). */
+  /** Tasks that may wait for a free thread; more are refused with 503 (default: 16 per thread). */
   queueLimit?: number;
+  /** Tasks one address may have running at once (default 2). */
+  runningPerAddress?: number;
+  /** Tasks one address may have waiting; more are refused with 429 (default 8). */
+  waitingPerAddress?: number;
+  /** Told as each task starts and ends in its thread: for tests and metrics. */
+  observe?: (event: 'start' | 'end', owner: PasswordWorkOwner | undefined) => void;
+}
+
+interface Waiting {
+  owner: PasswordWorkOwner | undefined;
+  start: () => void;
 }
 
 /**
  * bcrypt off the event loop. bcryptjs's "async" API only slices the work into chunks that still
  * run on the main thread: during a login storm every other page waits behind them. Here each
  * hash or check runs in a worker thread (piscina), and the main thread stays free for pages.
+ *
+ * The threads are shared fairly. Each address waits in a line of its own, and the lines are
+ * served in turn (round robin), so a second address is served next, not after all that the
+ * first one queued; one address has at most `runningPerAddress` tasks running and
+ * `waitingPerAddress` waiting, and one account at most one check running. Measured before this
+ * (issue: "any registered user can deny login to everyone"): twenty correct logins at a time
+ * from one address filled the queue and every other visitor got 503.
  */
 export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordPool {
   const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
   const queueLimit = options.queueLimit ?? 16 * threads;
+  const runningPerAddress = options.runningPerAddress ?? 2;
+  const waitingPerAddress = options.waitingPerAddress ?? 8;
   const worker = path.join(__dirname, `password-worker${paths.moduleExtension}`);
   const pool = new Piscina<PasswordTask, PasswordTaskResult>({
     filename: worker,
@@ -51,30 +80,96 @@ export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordP
     // Run from TypeScript (npm run dev, the tests): the worker thread needs tsx's loader too.
     execArgv: worker.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : [],
   });
-  // Our own first-come-first-served queue in front of piscina, which only ever holds as many
-  // tasks as it has threads. Measured with ten clients submitting without pause: left to
-  // queue on its own, piscina kept four tasks waiting for the whole run (6-13 s) while later
-  // ones went ahead. Here every task waits only for those that came before it.
-  const waiting: (() => void)[] = [];
+
+  // Our own queue in front of piscina, which only ever holds as many tasks as it has threads.
+  // Left to queue on its own, piscina kept four tasks waiting for a whole 6-13 s run while later
+  // ones went ahead (ten clients submitting without pause).
+  /** One line per address, first come first served within it; "" for tasks with no owner. */
+  const lines = new Map<string, Waiting[]>();
+  let waiting = 0;
   let running = 0;
-  const takeSlot = async () => {
-    if (running < threads) {
-      running++;
+  const runningByAddress = new Map<string, number>();
+  const runningByAccount = new Map<string, number>();
+  /** When each busy address last had a task started (a counter, not a clock). */
+  const lastServed = new Map<string, number>();
+  let starts = 0;
+  const count = (counts: Map<string, number>, key: string | undefined, by: number) => {
+    if (key === undefined) return;
+    const next = (counts.get(key) ?? 0) + by;
+    if (next === 0) counts.delete(key);
+    else counts.set(key, next);
+  };
+
+  const mayStart = (owner: PasswordWorkOwner | undefined) =>
+    running < threads &&
+    (owner === undefined ||
+      ((runningByAddress.get(owner.address) ?? 0) < runningPerAddress &&
+        (owner.account === undefined || !runningByAccount.has(owner.account))));
+
+  const started = (owner: PasswordWorkOwner | undefined) => {
+    running++;
+    count(runningByAddress, owner?.address, 1);
+    count(runningByAccount, owner?.account, 1);
+    lastServed.set(owner?.address ?? '', ++starts);
+  };
+
+  /**
+   * Starts waiting tasks while threads are free. Each time, the line whose address was served
+   * least recently (or never) and whose first task may start: a second address goes ahead of
+   * everything a first one queued, and busy addresses take turns.
+   */
+  const dispatch = () => {
+    while (running < threads) {
+      let chosen: { address: string; line: Waiting[]; served: number } | undefined;
+      for (const [address, line] of lines) {
+        const served = lastServed.get(address) ?? 0;
+        if (line[0] && mayStart(line[0].owner) && (!chosen || served < chosen.served)) {
+          chosen = { address, line, served };
+        }
+      }
+      if (!chosen) return;
+      const next = chosen.line.shift() as Waiting;
+      waiting--;
+      if (chosen.line.length === 0) lines.delete(chosen.address);
+      started(next.owner);
+      next.start();
+    }
+  };
+
+  const takeSlot = async (owner: PasswordWorkOwner | undefined) => {
+    const address = owner?.address ?? '';
+    // Nothing that may start is ever left waiting while a thread is free (dispatch()), so a
+    // task that may start now would be first in line anyway.
+    if (mayStart(owner)) {
+      started(owner);
       return;
     }
-    if (waiting.length >= queueLimit) throw new PasswordWorkBusyError();
-    // The slot is handed over by the task that finishes (running stays the same).
-    await new Promise<void>((resolve) => waiting.push(resolve));
+    if (waiting >= queueLimit) throw new PasswordWorkBusyError();
+    const line = lines.get(address) ?? [];
+    if (owner !== undefined && line.length >= waitingPerAddress) {
+      throw new HttpError(429, 'ETHROTTLED', 2, { reason: 'password checks waiting per address' });
+    }
+    await new Promise<void>((start) => {
+      line.push({ owner, start });
+      lines.set(address, line);
+      waiting++;
+    });
   };
-  const releaseSlot = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
+
+  const releaseSlot = (owner: PasswordWorkOwner | undefined) => {
+    running--;
+    count(runningByAddress, owner?.address, -1);
+    count(runningByAccount, owner?.account, -1);
+    const address = owner?.address ?? '';
+    // An address with nothing running or waiting is forgotten: it comes back as a newcomer.
+    if (!runningByAddress.has(address) && !lines.has(address)) lastServed.delete(address);
+    dispatch();
   };
 
   return {
-    async run(task) {
-      await takeSlot();
+    async run(task, owner) {
+      await takeSlot(owner);
+      options.observe?.('start', owner);
       // Whatever happens in a worker, the request gets an answer: a task not done by then is
       // abandoned (its thread replaced) and the visitor gets the 503 to try again.
       try {
@@ -83,7 +178,8 @@ export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordP
         if ((error as { name?: unknown }).name === 'AbortError') throw new PasswordWorkBusyError();
         throw error;
       } finally {
-        releaseSlot();
+        options.observe?.('end', owner);
+        releaseSlot(owner);
       }
     },
     close: () => pool.close(),

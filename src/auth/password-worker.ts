@@ -1,12 +1,13 @@
 import { setPriority } from 'node:os';
 import bcrypt from 'bcryptjs';
+import { verifyHardened } from './bcrypt-work';
 import { estimateStrength, type StrengthEstimate } from './password-strength';
 
 /**
  * The password work (bcrypt, and zxcvbn's strength estimate), run in worker threads by
- * password-pool.ts. Each worker thread runs at the
- * lowest scheduling priority (on Linux, nice values are per thread): when hashing and page
- * requests compete for a core, pages win, and logins take what is left.
+ * password-pool.ts. Each worker thread runs at the lowest scheduling priority (on Linux, nice
+ * values are per thread): when hashing and page requests compete for a core, pages win, and
+ * logins take what is left.
  */
 try {
   setPriority(19);
@@ -16,7 +17,13 @@ try {
 
 export type PasswordTask =
   | { op: 'hash'; input: string; cost: number }
-  | { op: 'verify'; input: string; hash: string }
+  | {
+      op: 'verify';
+      input: string;
+      hash: string;
+      /** The configured cost: a failed check against a cheaper hash is padded up to it. */
+      minCost?: number;
+    }
   | { op: 'strength'; password: string; userInputs: string[] };
 
 export type PasswordTaskResult = string | boolean | StrengthEstimate;
@@ -27,7 +34,7 @@ export default function passwordTask(task: PasswordTask): PasswordTaskResult {
     case 'hash':
       return bcrypt.hashSync(task.input, task.cost);
     case 'verify':
-      return bcrypt.compareSync(task.input, task.hash);
+      return verifyHardened(task.input, task.hash, task.minCost);
     case 'strength':
       return estimateStrength(task.password, task.userInputs);
   }

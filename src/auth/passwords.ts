@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { createPasswordPool, type PasswordPool } from './password-pool';
+import { createPasswordPool, type PasswordPool, type PasswordWorkOwner } from './password-pool';
 import type { StrengthEstimate } from './password-strength';
 
 // Every hash and every check goes through this module, and from here into worker threads
@@ -24,20 +24,38 @@ function prehash(password: string): string {
 let pool: PasswordPool | undefined;
 const passwordPool = () => (pool ??= createPasswordPool());
 
-export async function hashPassword(password: string, cost: number): Promise<string> {
-  return String(await passwordPool().run({ op: 'hash', input: prehash(password), cost }));
+/** `owner`: who the work is for, so the threads are shared fairly (password-pool.ts). */
+export async function hashPassword(
+  password: string,
+  cost: number,
+  owner?: PasswordWorkOwner,
+): Promise<string> {
+  return String(await passwordPool().run({ op: 'hash', input: prehash(password), cost }, owner));
 }
 
-export async function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return (await passwordPool().run({ op: 'verify', input: prehash(password), hash })) === true;
+export interface VerifyOptions {
+  /** The configured cost: a failed check against a cheaper hash costs as much as one at it. */
+  minCost?: number;
+  owner?: PasswordWorkOwner;
+}
+
+export async function verifyPassword(
+  password: string,
+  hash: string,
+  { minCost, owner }: VerifyOptions = {},
+): Promise<boolean> {
+  const task = { op: 'verify', input: prehash(password), hash, minCost } as const;
+  return (await passwordPool().run(task, owner)) === true;
 }
 
 /** zxcvbn's estimate for a new password, computed in a password thread (up to ~90 ms of work). */
 export async function estimatePasswordStrength(
   password: string,
   userInputs: string[],
+  owner?: PasswordWorkOwner,
 ): Promise<StrengthEstimate> {
-  return (await passwordPool().run({ op: 'strength', password, userInputs })) as StrengthEstimate;
+  const task = { op: 'strength', password, userInputs } as const;
+  return (await passwordPool().run(task, owner)) as StrengthEstimate;
 }
 
 /** Ends the worker threads (graceful shutdown); a later password operation starts new ones. */

@@ -1,6 +1,7 @@
 import {
   RateLimiterMySQL,
   RateLimiterPostgres,
+  RateLimiterRes,
   RateLimiterSQLite,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
@@ -8,42 +9,72 @@ import type { Config } from '../config';
 import { databaseKind, type Database } from '../db';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
+import { addressKey } from '../security/client-address';
+import type { PasswordWorkOwner } from './password-pool';
 import { normaliseUsername } from './usernames';
 
 export const RATE_LIMITS_TABLE = 'rate_limits';
 
 /**
- * Login and registration throttling (NIST 800-63B 3.2.2), counted in the database with
- * rate-limiter-flexible so that all instances share the counts.
+ * Throttling of password checks and registrations (OWASP's Authentication Cheat Sheet, NIST
+ * 800-63B section 3.2.2), counted in the database with rate-limiter-flexible so that every
+ * instance shares the counts. The model, in the README's words ("The login throttle"):
  *
- * The rule: within a window of THROTTLE_WINDOW_MINUTES, an account may fail
- * LOGIN_FAILURES_PER_ACCOUNT times and a client IP LOGIN_FAILURES_PER_IP times; past either, login
- * is refused with 429 until the window ends, before any password is checked. A name with no
- * account is counted the same way, so throttling reveals nothing about which names exist. A
- * successful login clears its account's count (not the IP's: one good password must not buy a
- * guessing IP a fresh allowance). Registrations are limited per IP.
+ * - Failed logins count per (account, client address) pair: past LOGIN_FAILURES_PER_PAIR in a
+ *   window, that pair is refused. An attacker hammering an account from one address locks out
+ *   only themselves; the owner, from anywhere else, still gets in.
+ * - Failed logins also count per account (LOGIN_FAILURES_PER_ACCOUNT, much higher: the last
+ *   line against guesses spread over many addresses) and per address (LOGIN_FAILURES_PER_IP,
+ *   against one address trying a password on many accounts).
+ * - Every password check, right or wrong, spends a budget per address
+ *   (PASSWORD_CHECKS_PER_IP a minute), and every right one a budget per account
+ *   (PASSWORD_CHECKS_PER_ACCOUNT a minute): correct logins cost bcrypt work too, and a flood of
+ *   them must not crowd out everyone else (the password threads are also shared fairly, see
+ *   password-pool.ts).
+ * - A success clears its own pair's count and gives back the points it took, and nothing else:
+ *   a victim's login never hands the attacker's address a fresh allowance.
+ * - A signed-in user confirming the password (changing it, deleting the account) is never
+ *   refused by the login counts; those checks have their own limit per account
+ *   (PASSWORD_CONFIRM_FAILURES), so a stolen session cannot guess without limit either.
  *
- * The check and the count are two steps, so guesses sent at the same instant can all pass the
- * check before any is counted: the limit can be overshot by the number of requests in flight,
- * not more.
+ * Points are taken atomically before any bcrypt work (rate-limiter-flexible's consume, an
+ * INSERT ... ON CONFLICT / ON DUPLICATE KEY UPDATE): seventeen guesses sent at once against a
+ * limit of ten get ten checks, not seventeen. A refused attempt gives every point back, so being
+ * refused does not lengthen the wait. Names with no account are counted exactly like real ones,
+ * so throttling reveals nothing about which names exist. Addresses count by security/
+ * client-address.ts's key (an IPv6 /64).
  */
 export interface Throttle {
-  /** Seconds until this login may be attempted, or 0 if it may be now. */
-  loginWait(username: string, ip: string): Promise<number>;
-  loginFailed(username: string, ip: string): Promise<void>;
-  loginSucceeded(username: string): Promise<void>;
-  /** Counts a registration attempt; seconds to wait if the IP is over its limit, else 0. */
-  registration(ip: string): Promise<number>;
+  /** Before a login's password check; refuses with 429 (ETHROTTLED) past any limit. */
+  loginAttempt(username: string, ip: string): Promise<PasswordAttempt>;
+  /** Before a signed-in user's password check (change, deletion, re-authentication). */
+  confirmationAttempt(user: { id: number; username: string }, ip: string): Promise<PasswordAttempt>;
+  /** Counts a registration attempt; refuses with 429 past the limit per address. */
+  registration(ip: string): Promise<void>;
 }
 
-/** Refuses the request with 429 and Retry-After while a limit says to wait. */
-export function refuseWhileThrottled(waitSeconds: number): void {
-  if (waitSeconds > 0) throw new HttpError(429, 'ETHROTTLED', waitSeconds);
+/** Points taken for one password check, settled by how the check ends. */
+export interface PasswordAttempt {
+  /** Who the check is for, for the password threads' fair shares. */
+  owner: PasswordWorkOwner;
+  /**
+   * Runs the check (a value for a right password, undefined for a wrong one) and settles the
+   * points: kept for a failure, given back for a success, and given back too if the check itself
+   * could not run (a 503), which is no guess at all.
+   */
+  run<T>(check: (owner: PasswordWorkOwner) => Promise<T | undefined>): Promise<T | undefined>;
+}
+
+/** One limit applied to one key, with the name a log line gives it. */
+interface Charge {
+  limiter: RateLimiterAbstract;
+  key: string;
+  reason: string;
 }
 
 export function createThrottle(config: Config, db: Database, logger: Logger): Throttle {
-  const windowSeconds = config.throttle.windowMinutes * 60;
-  const limiter = (keyPrefix: string, points: number) => {
+  const window = config.throttle.windowMinutes * 60;
+  const limiter = (keyPrefix: string, points: number, duration: number) => {
     const options = {
       storeClient: db,
       storeType: 'knex',
@@ -53,7 +84,7 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
       clearExpiredByTimeout: false,
       keyPrefix,
       points,
-      duration: windowSeconds,
+      duration,
     };
     switch (databaseKind(config.databaseUrl)) {
       case 'postgres':
@@ -68,22 +99,19 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
         return new RateLimiterSQLite(options);
     }
   };
-  const perAccount = limiter('login-account', config.throttle.loginFailuresPerAccount);
-  const perIp = limiter('login-ip', config.throttle.loginFailuresPerIp);
-  const registrations = limiter('register-ip', config.throttle.registrationsPerIp);
-
-  /** Seconds left in the window if `key` has used all its points, else 0. */
-  const wait = async (rateLimiter: RateLimiterAbstract, key: string) => {
-    const used = await rateLimiter.get(key);
-    return used && used.consumedPoints >= rateLimiter.points
-      ? Math.max(1, Math.ceil(used.msBeforeNext / 1000))
-      : 0;
-  };
+  const limits = config.throttle;
+  const pairFailures = limiter('login-pair', limits.loginFailuresPerPair, window);
+  const accountFailures = limiter('login-account', limits.loginFailuresPerAccount, window);
+  const addressFailures = limiter('login-ip', limits.loginFailuresPerIp, window);
+  const addressChecks = limiter('checks-ip', limits.passwordChecksPerIp, 60);
+  const accountChecks = limiter('checks-account', limits.passwordChecksPerAccount, 60);
+  const confirmFailures = limiter('confirm-account', limits.passwordConfirmFailures, window);
+  const registrations = limiter('register-ip', limits.registrationsPerIp, window);
 
   // Old counters are swept now and then as part of normal work: no timer to stop at shutdown.
   let lastSweep = Date.now();
   const sweep = () => {
-    if (Date.now() - lastSweep < windowSeconds * 1000) return;
+    if (Date.now() - lastSweep < window * 1000) return;
     lastSweep = Date.now();
     db(RATE_LIMITS_TABLE)
       .where('expire', '<', Date.now())
@@ -91,26 +119,100 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
       .catch((error: unknown) => logger.warn({ err: error }, 'rate-limit sweep failed'));
   };
 
+  const giveBack = (charges: readonly Charge[]) =>
+    Promise.all(charges.map(({ limiter, key }) => limiter.reward(key, 1)));
+
+  /**
+   * Takes a point from every charge, in order. If one refuses, every point taken (the refused
+   * one's included: consume counts it even as it refuses) is given back, and the request is
+   * refused with 429 and the wait until that limit's window ends.
+   */
+  const take = async (charges: readonly Charge[], username?: string) => {
+    sweep();
+    for (const [index, charge] of charges.entries()) {
+      try {
+        await charge.limiter.consume(charge.key);
+      } catch (refusal) {
+        if (!(refusal instanceof RateLimiterRes)) {
+          await giveBack(charges.slice(0, index));
+          throw refusal;
+        }
+        await giveBack(charges.slice(0, index + 1));
+        const seconds = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+        throw new HttpError(429, 'ETHROTTLED', seconds, { username, reason: charge.reason });
+      }
+    }
+  };
+
+  const attempt = (
+    owner: PasswordWorkOwner,
+    charges: readonly Charge[],
+    settle: { succeeded: () => Promise<unknown>; failed: () => Promise<unknown> },
+  ): PasswordAttempt => ({
+    owner,
+    async run(check) {
+      let result;
+      try {
+        result = await check(owner);
+      } catch (error) {
+        // Every point but the address's budget: the check took no guess, but was asked for.
+        await giveBack(charges.filter(({ limiter }) => limiter !== addressChecks)).catch(
+          (giveBackError: unknown) => logger.warn({ err: giveBackError }, 'throttle give-back'),
+        );
+        throw error;
+      }
+      await (result === undefined ? settle.failed() : settle.succeeded());
+      return result;
+    },
+  });
+
   return {
-    async loginWait(username, ip) {
-      const waits = await Promise.all([
-        wait(perAccount, normaliseUsername(username)),
-        wait(perIp, ip),
-      ]);
-      return Math.max(...waits);
+    async loginAttempt(username, ip) {
+      const account = normaliseUsername(username);
+      const address = addressKey(ip);
+      const pair = `${account} ${address}`;
+      const charges = [
+        { limiter: pairFailures, key: pair, reason: 'login failures per account and address' },
+        { limiter: accountFailures, key: account, reason: 'login failures per account' },
+        { limiter: addressFailures, key: address, reason: 'login failures per address' },
+        { limiter: addressChecks, key: address, reason: 'password checks per address' },
+        { limiter: accountChecks, key: account, reason: 'password checks per account' },
+      ];
+      await take(charges, username);
+      return attempt({ address, account }, charges, {
+        // This pair starts afresh; the account's and the address's failure counts only get
+        // back the point this attempt took. The budgets keep it: a success is a check too.
+        succeeded: () =>
+          Promise.all([
+            pairFailures.delete(pair),
+            accountFailures.reward(account, 1),
+            addressFailures.reward(address, 1),
+          ]),
+        // A failure is counted by the failure limits; the account's budget is for successes,
+        // so that an attacker's wrong guesses never spend the owner's allowance.
+        failed: () => accountChecks.reward(account, 1),
+      });
     },
-    async loginFailed(username, ip) {
-      await Promise.all([perAccount.penalty(normaliseUsername(username)), perIp.penalty(ip)]);
-      sweep();
+
+    async confirmationAttempt(user, ip) {
+      const account = normaliseUsername(user.username);
+      const address = addressKey(ip);
+      const own = String(user.id);
+      const charges = [
+        { limiter: confirmFailures, key: own, reason: 'password confirmation failures' },
+        { limiter: addressChecks, key: address, reason: 'password checks per address' },
+        { limiter: accountChecks, key: account, reason: 'password checks per account' },
+      ];
+      await take(charges, user.username);
+      return attempt({ address, account }, charges, {
+        succeeded: () => confirmFailures.delete(own),
+        failed: () => accountChecks.reward(account, 1),
+      });
     },
-    async loginSucceeded(username) {
-      await perAccount.delete(normaliseUsername(username));
-    },
+
     async registration(ip) {
-      const waitSeconds = await wait(registrations, ip);
-      if (waitSeconds === 0) await registrations.penalty(ip);
-      sweep();
-      return waitSeconds;
+      const address = addressKey(ip);
+      await take([{ limiter: registrations, key: address, reason: 'registrations per address' }]);
     },
   };
 }

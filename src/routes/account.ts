@@ -9,25 +9,28 @@ import {
 } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
-import { refuseWhileThrottled } from '../auth/throttle';
 import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
 import type { AppDependencies } from '../dependencies';
-import { clientIp } from '../security/client-address';
+import { clientIp, workOwner } from '../security/client-address';
 import { setFlash } from '../session/flash';
 
 /** The account page: change the password, delete the account. Both ask for the password again. */
 export function accountRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, throttle } = deps;
+  const { config, db, auth, throttle, securityLog } = deps;
 
   /**
-   * The password check of this page, throttled like a login: a stolen session must not become a
-   * way to guess the password without limit.
+   * The password check of this page. Never refused by the login throttle (an attacker failing
+   * to log in must not stop the owner from changing the password), but limited on its own, so
+   * that a stolen session is no way to guess the password without limit either.
    */
   const passwordConfirmed = async (req: Request, user: User, password: string) => {
-    refuseWhileThrottled(await throttle.loginWait(user.username, clientIp(req)));
-    if (await confirmPassword(db, user.id, password)) return true;
-    await throttle.loginFailed(user.username, clientIp(req));
-    return false;
+    const attempt = await throttle.confirmationAttempt(user, clientIp(req));
+    const cost = config.bcryptCost;
+    const account = await attempt.run((owner) =>
+      confirmPassword(db, user.id, password, { cost, owner }),
+    );
+    if (!account) securityLog.record(req, 'password_check_failed', { userId: user.id });
+    return account !== undefined;
   };
   const router = Router();
   router.use('/account', requireLogin);
@@ -49,7 +52,8 @@ export function accountRoutes(deps: AppDependencies): Router {
 
   router.post('/account/password', async (req, res) => {
     const user = currentUser(req);
-    const schema = changePasswordForm({ ...config, username: user.username });
+    const owner = workOwner(req, user.username);
+    const schema = changePasswordForm({ ...config, username: user.username, owner });
     const form = await parseForm(schema, req.body);
     if (!form.ok) return renderAccount(res, user, 400, form.errors, form.suggestions);
 
@@ -58,11 +62,12 @@ export function accountRoutes(deps: AppDependencies): Router {
     if (!(await passwordConfirmed(req, user, form.data.current_password))) {
       return renderAccount(res, user, 400, { current_password: 'Incorrect password.' });
     }
-    const passwordHash = await hashPassword(form.data.new_password, config.bcryptCost);
+    const passwordHash = await hashPassword(form.data.new_password, config.bcryptCost, owner);
     await updatePasswordHash(db, user.id, passwordHash);
     // This session continues under a new id with the new credentials; every other session of
     // this user still carries the old credential stamp and ends at its next request.
     await auth.logIn(req, { user, passwordHash });
+    securityLog.record(req, 'password_changed', { userId: user.id });
     setFlash(res, 'password-changed');
     res.redirect(303, '/account');
   });
@@ -75,6 +80,7 @@ export function accountRoutes(deps: AppDependencies): Router {
       return renderAccount(res, user, 400, { password: 'Incorrect password.' });
     }
     await deleteAccount(db, user.id);
+    securityLog.record(req, 'account_deleted', { userId: user.id });
     // Other sessions of this user find no account at their next request and end there.
     await auth.logOut(req, res);
     setFlash(res, 'account-deleted');

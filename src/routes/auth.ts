@@ -10,17 +10,15 @@ import {
 } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { safeNextPath } from '../auth/safe-redirect';
-import { refuseWhileThrottled } from '../auth/throttle';
 import { createAccount, UsernameTakenError, type Account } from '../auth/users';
 import type { AppDependencies } from '../dependencies';
-import { clientIp } from '../security/client-address';
+import { clientIp, workOwner } from '../security/client-address';
 import { setFlash } from '../session/flash';
 
 /** Register, log in, log out: parse the form, call the auth module, render or redirect. */
 export function authRoutes(deps: AppDependencies): Router {
   const { config, db, auth, throttle, securityLog } = deps;
   const router = Router();
-  const registerSchema = registerForm(config);
 
   // Forms and their answers may show who is signed in or echo a username: not for caches.
   router.use(['/register', '/login', '/logout'], (_req, res, next) => {
@@ -48,12 +46,13 @@ export function authRoutes(deps: AppDependencies): Router {
   router.get('/register', (_req, res) => renderRegister(res, 200));
 
   router.post('/register', async (req, res) => {
-    const form = await parseForm(registerSchema, req.body);
+    const owner = workOwner(req);
+    const form = await parseForm(registerForm({ ...config, owner }), req.body);
     const values = keptValues(req.body, ['username']);
     if (!form.ok) return renderRegister(res, 400, values, form.errors, form.suggestions);
-    refuseWhileThrottled(await throttle.registration(clientIp(req)));
+    await throttle.registration(clientIp(req));
 
-    const passwordHash = await hashPassword(form.data.password, config.bcryptCost);
+    const passwordHash = await hashPassword(form.data.password, config.bcryptCost, owner);
     let account: Account;
     try {
       account = await createAccount(db, { username: form.data.username, passwordHash });
@@ -62,6 +61,7 @@ export function authRoutes(deps: AppDependencies): Router {
       return renderRegister(res, 409, values, { username: 'That username is taken.' });
     }
     await auth.logIn(req, account);
+    securityLog.record(req, 'registered', { userId: account.user.id });
     setFlash(res, 'registered');
     res.redirect(303, '/dashboard');
   });
@@ -74,20 +74,21 @@ export function authRoutes(deps: AppDependencies): Router {
     if (!form.ok) return renderLogin(res, 400, values, form.errors);
     const { username, password } = form.data;
 
-    // Checked before any password work: past the limit, guessing costs the attacker nothing
-    // more but costs us no bcrypt time either.
-    refuseWhileThrottled(await throttle.loginWait(username, clientIp(req)));
-
-    const account = await authenticate(db, { username, password }, config.bcryptCost);
+    // Points are taken before any password work: past a limit, guessing costs the attacker
+    // nothing more, but costs us no bcrypt time either.
+    const attempt = await throttle.loginAttempt(username, clientIp(req));
+    const cost = config.bcryptCost;
+    const account = await attempt.run((owner) =>
+      authenticate(db, { username, password }, { cost, owner }),
+    );
     if (!account) {
-      await throttle.loginFailed(username, clientIp(req));
       securityLog.record(req, 'login_failed', { username });
       // One message for an unknown name and a wrong password: which one it was is exactly what
       // someone guessing accounts wants to learn.
       return renderLogin(res, 401, values, { form: 'Incorrect username or password.' });
     }
-    await throttle.loginSucceeded(username);
     await auth.logIn(req, account);
+    securityLog.record(req, 'login_succeeded', { userId: account.user.id });
     setFlash(res, 'logged-in');
     res.redirect(303, values.next ?? '/dashboard');
   });
@@ -95,6 +96,7 @@ export function authRoutes(deps: AppDependencies): Router {
   // POST only: a GET could be triggered by any <img src="/logout"> on any site.
   router.post('/logout', async (req, res) => {
     if (req.user) {
+      securityLog.record(req, 'logged_out', { userId: req.user.id });
       await auth.logOut(req, res);
       setFlash(res, 'logged-out');
     }

@@ -40,9 +40,12 @@ export async function createTestApp(
     NODE_ENV: 'test',
     BCRYPT_COST: '4',
     LOG_LEVEL: 'silent',
-    // Every test client is 127.0.0.1: per-IP limits are raised here and tested on their own.
+    // Every test client is 127.0.0.1, and a few accounts log in many times a minute: these
+    // limits are raised here and tested on their own (throttle.test.ts).
     REGISTRATIONS_PER_IP: '10000',
     LOGIN_FAILURES_PER_IP: '10000',
+    PASSWORD_CHECKS_PER_IP: '100000',
+    PASSWORD_CHECKS_PER_ACCOUNT: '100000',
     DATABASE_URL: url,
     ...env,
   });
