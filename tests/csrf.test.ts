@@ -118,4 +118,27 @@ describe('CSRF protection', () => {
       await prod.close();
     }
   });
+
+  it('SECURITY+ 5: behind a proxy, a forged X-Forwarded-Host does not make a foreign Origin look like ours', async () => {
+    const prod = await createTestApp(PRODUCTION_ENV);
+    try {
+      const browser = new Browser(prod.app, { https: true });
+      await browser.submit('/register', { username: 'forwarded', password: PASSWORD });
+      const res = await browser.submit(
+        '/logout',
+        {},
+        {
+          from: '/',
+          headers: {
+            Host: 'site.example',
+            Origin: 'https://evil.example',
+            'X-Forwarded-Host': 'evil.example',
+          },
+        },
+      );
+      expect(res.status).toBe(403);
+    } finally {
+      await prod.close();
+    }
+  });
 });

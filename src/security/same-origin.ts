@@ -14,9 +14,12 @@ export const sameOriginOnly: RequestHandler = (req, _res, next) => {
     return;
   }
   const origin = req.get('Origin');
+  // The Host header, not req.host: behind a trusted proxy Express would take X-Forwarded-Host,
+  // which a client can send too, and then any Origin could be made to look like ours. The proxy
+  // passes Host through (README, "Behind a reverse proxy").
   if (
     req.get('Sec-Fetch-Site') === 'cross-site' ||
-    (origin !== undefined && origin !== `${req.protocol}://${req.host}`)
+    (origin !== undefined && origin !== `${req.protocol}://${req.get('Host')}`)
   ) {
     next(new HttpError(403, 'ECROSSSITE'));
     return;
