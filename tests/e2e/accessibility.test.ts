@@ -60,6 +60,18 @@ const PAGES: {
     },
   },
   {
+    name: 'register with a guessable password',
+    title: 'Register',
+    signedIn: false,
+    async open(page) {
+      await page.goto(`${site.url}/register`);
+      await page.getByLabel('Username').fill('weak_choice');
+      await page.getByLabel('Password').fill('abcdefghijklmnop');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.locator('#password-suggestions').waitFor();
+    },
+  },
+  {
     name: 'page not found',
     title: 'Page not found',
     signedIn: false,
