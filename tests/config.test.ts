@@ -160,3 +160,37 @@ describe('configuration', () => {
     expect(result.stderr).toContain('SESSION_SECRETS contains a published example value');
   });
 });
+
+describe('the built server’s environment', () => {
+  it('SECURITY+ 13: runs as production unless told otherwise, so it refuses to start without a secret', () => {
+    expect(problemsOf(() => loadConfig({}, { defaultEnv: 'production' }))).toContain(
+      'SESSION_SECRETS is required in production (openssl rand -base64 48)',
+    );
+    expect(loadConfig({ SESSION_SECRETS: SECRET }, { defaultEnv: 'production' }).env).toBe(
+      'production',
+    );
+    expect(loadConfig({ NODE_ENV: 'development' }, { defaultEnv: 'production' }).env).toBe(
+      'development',
+    );
+  });
+
+  it.each([
+    ['one repeated character', 'x'.repeat(48)],
+    ['the tutorials’ secret, repeated', 'keyboard cat'.repeat(4)],
+    ['the tutorials’ secret, with spaces', 'keyboard cat keyboard cat keyboard cat'],
+    ['a short pattern, repeated', 'abc123'.repeat(8)],
+    ['few distinct characters', '0101010110101011010101101010110101'],
+  ])('SECURITY+ 13: production refuses a long but obviously weak secret: %s', (_name, secret) => {
+    const problems = problemsOf(() =>
+      loadConfig({ NODE_ENV: 'production', SESSION_SECRETS: secret }),
+    );
+    expect(problems).toContainEqual(expect.stringMatching(/SESSION_SECRETS.*(weak|published)/));
+  });
+
+  it('SECURITY+ 13: production accepts a random secret', () => {
+    const secret = 'kR3v9Zq1pWm7xYt2Lb8Nc4Hd6Fg0Js5A+Qe/Uo=';
+    expect(loadConfig({ NODE_ENV: 'production', SESSION_SECRETS: secret }).session.secrets).toEqual(
+      [secret],
+    );
+  });
+});

@@ -9,52 +9,6 @@ import {
   register,
   type TestApp,
 } from './helpers/test-app';
-import { ConfigError, loadConfig } from '../src/config';
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
-
-describe('the built server’s environment', () => {
-  it('SECURITY+ 13: runs as production unless told otherwise, so it refuses to start without a secret', () => {
-    expect(problemsOf(() => loadConfig({}, { defaultEnv: 'production' }))).toContain(
-      'SESSION_SECRETS is required in production (openssl rand -base64 48)',
-    );
-    expect(
-      loadConfig({ SESSION_SECRETS: PRODUCTION_ENV.SESSION_SECRETS }, { defaultEnv: 'production' })
-        .env,
-    ).toBe('production');
-    expect(loadConfig({ NODE_ENV: 'development' }, { defaultEnv: 'production' }).env).toBe(
-      'development',
-    );
-  });
-
-  it.each([
-    ['one repeated character', 'x'.repeat(48)],
-    ['the tutorials’ secret, repeated', 'keyboard cat'.repeat(4)],
-    ['the tutorials’ secret, with spaces', 'keyboard cat keyboard cat keyboard cat'],
-    ['a short pattern, repeated', 'abc123'.repeat(8)],
-    ['few distinct characters', '0101010110101011010101101010110101'],
-  ])('SECURITY+ 13: production refuses a long but obviously weak secret: %s', (_name, secret) => {
-    const problems = problemsOf(() =>
-      loadConfig({ NODE_ENV: 'production', SESSION_SECRETS: secret }),
-    );
-    expect(problems).toContainEqual(expect.stringMatching(/SESSION_SECRETS.*(weak|published)/));
-  });
-
-  it('SECURITY+ 13: production accepts a random secret', () => {
-    const secret = 'kR3v9Zq1pWm7xYt2Lb8Nc4Hd6Fg0Js5A+Qe/Uo=';
-    expect(
-      problemsOf(() => loadConfig({ NODE_ENV: 'production', SESSION_SECRETS: secret })),
-    ).toEqual([]);
-  });
-});
 
 describe('headers and cookies, hardened', () => {
   let prod: TestApp;
