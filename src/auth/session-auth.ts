@@ -83,10 +83,10 @@ export function createSessionAuth(deps: {
       return;
     }
     const account = await findAccountById(db, userId);
-    const secretIndex = account ? stampKeyIndex(authHash, account.passwordHash) : -1;
+    const keyIndex = account ? stampKeyIndex(authHash, account.passwordHash) : -1;
     const endReason = !account
       ? 'account deleted'
-      : secretIndex === -1
+      : keyIndex === -1
         ? 'password changed'
         : // The absolute limit: even a session in constant use ends this long after login.
           Date.now() - loginAt > absoluteMs
@@ -100,7 +100,7 @@ export function createSessionAuth(deps: {
     }
     // Stamped with a secret that is being rotated out: re-stamp with the current one (saved with
     // the session), so the session survives when the old secret is finally removed.
-    if (secretIndex > 0) req.session.authHash = credentialStamp(account.passwordHash);
+    if (keyIndex > 0) req.session.authHash = credentialStamp(account.passwordHash);
 
     req.user = account.user;
     res.locals.user = account.user;

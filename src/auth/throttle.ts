@@ -134,7 +134,8 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
         await charge.limiter.consume(charge.key);
       } catch (refusal) {
         if (!(refusal instanceof RateLimiterRes)) {
-          await giveBack(charges.slice(0, index));
+          // The database failed (a 503 follows): give back what it can, report what it was.
+          await giveBack(charges.slice(0, index)).catch(() => undefined);
           throw refusal;
         }
         await giveBack(charges.slice(0, index + 1));
