@@ -15,6 +15,10 @@ export interface LoadOptions {
   body?: string;
   /** One Cookie header per connection (connections share them round-robin). */
   cookies?: string[];
+  /** One body per connection, instead of `body` (round-robin, like `cookies`). */
+  bodies?: string[];
+  /** One client address per connection, sent as X-Forwarded-For (round-robin). */
+  addresses?: string[];
   connections: number;
   durationSeconds?: number;
   amount?: number;
@@ -29,7 +33,8 @@ export interface LoadOptions {
  * redirects or 503 pages would be fast and meaningless.
  */
 export async function load(url: string, options: LoadOptions): Promise<LoadResult> {
-  const { cookies = [], paths = ['/'], method = 'GET', body, expect = [200] } = options;
+  const { cookies = [], bodies = [], addresses = [], paths = ['/'], method = 'GET' } = options;
+  const { body, expect = [200] } = options;
   let nextClient = 0;
   const unexpected = new Map<number, number>();
   const onResponse = (status: number) => {
@@ -42,12 +47,16 @@ export async function load(url: string, options: LoadOptions): Promise<LoadResul
     overallRate: options.ratePerSecond,
     requests: paths.map((path) => ({ method, path, body, onResponse })),
     setupClient: (client) => {
-      const cookie = cookies[nextClient++ % Math.max(cookies.length, 1)];
+      const index = nextClient++;
+      const pick = (list: string[]) => list[index % Math.max(list.length, 1)];
+      const [cookie, ownBody, address] = [pick(cookies), pick(bodies), pick(addresses)];
       client.setHeaders({
         ...PROXY_HEADERS,
-        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...(body || ownBody ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
         ...(cookie ? { cookie } : {}),
+        ...(address ? { 'x-forwarded-for': address } : {}),
       });
+      if (ownBody) client.setBody(ownBody);
     },
   });
   if (

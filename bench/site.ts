@@ -3,7 +3,19 @@
 // cookies), and cookies are carried by hand.
 export const PROXY_HEADERS = { 'x-forwarded-proto': 'https' };
 
-export const BENCH_USER = { username: 'bench-user', password: 'a bench password nobody guesses' };
+/**
+ * The benchmark's people: ten accounts, one per connection. Ten connections of one account from
+ * one address would measure the throttle and the password threads' fair shares (built to refuse
+ * exactly that), not the server.
+ */
+export const BENCH_PEOPLE = 10;
+export const benchUser = (person: number) => ({
+  username: `bench-user-${person}`,
+  password: 'a bench password nobody guesses',
+});
+
+/** Each person's own client address, as the proxy would forward it. */
+export const benchAddress = (person: number) => `10.0.0.${person + 1}`;
 
 function cookiesOf(response: Response): string[] {
   return response.headers.getSetCookie().map((line) => line.split(';')[0] ?? '');
@@ -34,12 +46,14 @@ async function post(
   path: string,
   fields: Record<string, string>,
   jar: string[],
+  person: number,
 ): Promise<Response> {
   return fetch(baseUrl + path, {
     method: 'POST',
     redirect: 'manual',
     headers: {
       ...PROXY_HEADERS,
+      'x-forwarded-for': benchAddress(person),
       'content-type': 'application/x-www-form-urlencoded',
       cookie: jar.join('; '),
     },
@@ -47,29 +61,36 @@ async function post(
   });
 }
 
-/** Registers the bench account (once per database); a 409 means it is already there. */
-export async function registerBenchUser(baseUrl: string): Promise<void> {
-  const { token, cookies } = await formToken(baseUrl, '/register');
-  const { username, password } = BENCH_USER;
-  const response = await post(baseUrl, '/register', { username, password, _csrf: token }, cookies);
-  if (response.status !== 303 && response.status !== 409) {
-    throw new Error(`registration failed with ${response.status}`);
+/** Registers the bench accounts (once per database); a 409 means one is already there. */
+export async function registerBenchUsers(baseUrl: string): Promise<void> {
+  for (let person = 0; person < BENCH_PEOPLE; person++) {
+    const { token, cookies } = await formToken(baseUrl, '/register');
+    const fields = { ...benchUser(person), _csrf: token };
+    const response = await post(baseUrl, '/register', fields, cookies, person);
+    if (response.status !== 303 && response.status !== 409) {
+      throw new Error(`registration failed with ${response.status}`);
+    }
   }
 }
 
-/** Signs the bench account in; returns the Cookie header of the signed-in browser. */
-export async function signIn(baseUrl: string): Promise<string> {
+/** Signs one bench account in; returns the Cookie header of the signed-in browser. */
+export async function signIn(baseUrl: string, person: number): Promise<string> {
   const { token, cookies } = await formToken(baseUrl, '/login');
-  const response = await post(baseUrl, '/login', { ...BENCH_USER, _csrf: token }, cookies);
+  const fields = { ...benchUser(person), _csrf: token };
+  const response = await post(baseUrl, '/login', fields, cookies, person);
   if (response.status !== 303) throw new Error(`login failed with ${response.status}`);
   return mergeCookies(cookies, cookiesOf(response)).join('; ');
 }
 
-/** What a login POST needs, for a load generator that repeats it: body and Cookie header. */
-export async function loginRequest(baseUrl: string): Promise<{ body: string; cookie: string }> {
+/** What one person's login POST needs, for a load generator that repeats it. */
+export async function loginRequest(
+  baseUrl: string,
+  person: number,
+): Promise<{ body: string; cookie: string; address: string }> {
   const { token, cookies } = await formToken(baseUrl, '/login');
   return {
-    body: new URLSearchParams({ ...BENCH_USER, _csrf: token }).toString(),
+    body: new URLSearchParams({ ...benchUser(person), _csrf: token }).toString(),
     cookie: cookies.join('; '),
+    address: benchAddress(person),
   };
 }
