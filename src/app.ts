@@ -8,9 +8,11 @@ import { paths } from './paths';
 import { requestLogger } from './request-logger';
 import { accountRoutes } from './routes/account';
 import { authRoutes } from './routes/auth';
+import { confirmPasswordRoutes } from './routes/confirm-password';
 import { dashboardRoutes } from './routes/dashboard';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
+import { sessionRoutes } from './routes/sessions';
 import { csrfProtection } from './security/csrf';
 import { createSecurityLog } from './security/events';
 import { securityHeaders } from './security/headers';
@@ -20,6 +22,7 @@ import { sessionCookieHeaders } from './session/cookie-headers';
 import { flashMessage } from './session/flash';
 import { pageHistory } from './session/page-history';
 import { sessionCookie, sessionMiddleware } from './session/session-middleware';
+import { createUserSessions } from './session/user-sessions';
 
 /**
  * Builds the app. The order of this function is the order every request travels through it.
@@ -33,7 +36,11 @@ export function createApp(inputs: AppInputs): Express {
   const cookie = sessionCookie(config);
   const auth = createSessionAuth({ config, db, cookie, keys, securityLog });
   const throttle = createThrottle(config, db, logger);
-  const deps: AppDependencies = { ...inputs, keys, auth, throttle, securityLog };
+  const userSessions =
+    config.session.store === 'database'
+      ? createUserSessions(db, keys.sessionHandle[0] ?? '')
+      : undefined;
+  const deps: AppDependencies = { ...inputs, keys, auth, throttle, securityLog, userSessions };
   const app = express();
 
   // A hop count, never `true`: trusting every X-Forwarded-For would let any client pick its IP.
@@ -83,8 +90,10 @@ export function createApp(inputs: AppInputs): Express {
   // 7. Routes.
   app.use(pageRoutes());
   app.use(authRoutes(deps));
-  app.use(dashboardRoutes());
+  app.use(dashboardRoutes(deps));
+  app.use(confirmPasswordRoutes(deps));
   app.use(accountRoutes(deps));
+  app.use(sessionRoutes(deps));
 
   // 8. Nothing matched; then anything that failed.
   app.use(notFound);

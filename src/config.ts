@@ -78,6 +78,10 @@ const environmentSchema = z.object({
   SESSION_IDLE_MINUTES: integer('SESSION_IDLE_MINUTES', 1, 60 * 24 * 30, 30),
   SESSION_ABSOLUTE_HOURS: integer('SESSION_ABSOLUTE_HOURS', 1, 24 * 90, 12),
   SESSION_STORE: z.enum(['database', 'memory']).default('database'),
+  SESSION_RECORD_IP: z
+    .enum(['true', 'false'], { error: 'SESSION_RECORD_IP must be true or false' })
+    .default('true'),
+  RECENT_AUTH_MINUTES: integer('RECENT_AUTH_MINUTES', 1, 24 * 60, 10),
   TRUST_PROXY: integer('TRUST_PROXY', 0, 10, 0),
   BCRYPT_COST: integer('BCRYPT_COST', 4, 15, 10),
   PASSWORD_MIN_LENGTH: integer('PASSWORD_MIN_LENGTH', 8, 64, 15),
@@ -97,6 +101,9 @@ const environmentSchema = z.object({
   PASSWORD_CONFIRM_FAILURES: integer('PASSWORD_CONFIRM_FAILURES', 1, 1000, 10),
   REGISTRATIONS_PER_IP: integer('REGISTRATIONS_PER_IP', 1, 100_000, 10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  DOCS_URL: z
+    .url({ error: "DOCS_URL must be a URL (where this project's README is published)" })
+    .optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -121,6 +128,10 @@ export interface Config {
     /** A session ends this long after login, however active. */
     readonly absoluteHours: number;
     readonly store: 'database' | 'memory';
+    /** Keep the client's address in the session row, for the "Your sessions" page. */
+    readonly recordIp: boolean;
+    /** How long a password entry counts as recent, for sensitive actions (sudo mode). */
+    readonly recentAuthMinutes: number;
   };
   readonly trustProxy: number;
   readonly bcryptCost: number;
@@ -148,6 +159,8 @@ export interface Config {
     readonly registrationsPerIp: number;
   };
   readonly logLevel: string;
+  /** Where the README is published; the dashboard's session panel links its sections there. */
+  readonly docsUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -245,6 +258,8 @@ export function loadConfig(
       idleMinutes: env.SESSION_IDLE_MINUTES,
       absoluteHours: env.SESSION_ABSOLUTE_HOURS,
       store: env.SESSION_STORE,
+      recordIp: env.SESSION_RECORD_IP === 'true',
+      recentAuthMinutes: env.RECENT_AUTH_MINUTES,
     },
     trustProxy: env.TRUST_PROXY,
     bcryptCost: env.BCRYPT_COST,
@@ -263,6 +278,7 @@ export function loadConfig(
       registrationsPerIp: env.REGISTRATIONS_PER_IP,
     },
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    docsUrl: env.DOCS_URL,
   });
 }
 

@@ -6,6 +6,7 @@ import type { Database } from './db';
 import type { Logger } from './logger';
 import type { DerivedKeys } from './security/keys';
 import type { SecurityLog } from './security/events';
+import type { UserSessions } from './session/user-sessions';
 
 /** What createApp() is given: made once by server.ts (or a test) and shared by every request. */
 export interface AppInputs {
@@ -21,4 +22,6 @@ export interface AppDependencies extends AppInputs {
   auth: SessionAuth;
   throttle: Throttle;
   securityLog: SecurityLog;
+  /** A user's sessions, by the table's user_id; undefined with SESSION_STORE=memory. */
+  userSessions?: UserSessions;
 }

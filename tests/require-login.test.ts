@@ -42,18 +42,33 @@ describe('requireLogin', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
-  it('SECURITY 8: destroys the session of a user who no longer exists', async () => {
+  it('SECURITY 8: the sessions of a deleted user go with the user, and its cookie is anonymous', async () => {
     const browser = new Browser(t.app);
     const cookie = setCookie(await register(browser, 'deleted'), 'sid');
     if (!cookie) throw new Error('register set no session cookie');
     await t.db('users').where({ username: 'deleted' }).delete();
+    // The row goes with the user (ON DELETE CASCADE), before any request comes.
+    const sids = (await sessionRows(t.db)).map((row) => row.sid);
+    expect(sids).not.toContain(sessionIdOf(cookie.value));
 
     const res = await browser.get('/dashboard');
     expect(res.status).toBe(302);
     expect(res.headers.location).toMatch(/^\/login/);
-    expect(setCookie(res, 'sid')?.value).toBe('');
-    const sids = (await sessionRows(t.db)).map((row) => row.sid);
-    expect(sids).not.toContain(sessionIdOf(cookie.value));
+  });
+
+  it('SECURITY 8: with a store that cannot know (MemoryStore), loadUser ends the session', async () => {
+    const memory = await createTestApp({ SESSION_STORE: 'memory' });
+    try {
+      const browser = new Browser(memory.app);
+      await register(browser, 'forgotten');
+      await memory.db('users').where({ username: 'forgotten' }).delete();
+      const res = await browser.get('/dashboard');
+      expect(res.status).toBe(302);
+      expect(res.headers.location).toMatch(/^\/login/);
+      expect(setCookie(res, 'sid')?.value).toBe('');
+    } finally {
+      await memory.close();
+    }
   });
 
   it('returns the browser to the protected page after login', async () => {

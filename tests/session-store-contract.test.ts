@@ -57,7 +57,7 @@ async function rowExpiry(sid: string): Promise<number> {
 
 describe('the session store contract', () => {
   it('get() gives back what set() stored: deep-equal, no hidden keys, copies cleanly', async () => {
-    const stored = plain({ userId: 7, history: ['/a', '/b'], nested: { n: 1 } });
+    const stored = plain({ visits: 7, history: ['/a', '/b'], nested: { n: 1 } });
     expect(await callback((done) => store.set('s1', stored, done))).toEqual([null]);
     const [err, loaded] = await callback((done) => store.get('s1', done));
     expect(err).toBeNull();
@@ -113,7 +113,7 @@ describe('the session store contract', () => {
   });
 
   it('stores a session without a cookie for a day, instead of throwing', async () => {
-    const sess = { userId: 1 } as unknown as SessionData;
+    const sess = { visits: 1 } as unknown as SessionData;
     const [err] = await callback((done) => store.set('nocookie', sess, done));
     expect(err).toBeNull();
     const expiry = await rowExpiry('nocookie');
@@ -135,12 +135,12 @@ describe('the session store contract', () => {
   });
 
   it('touch() of an id with no row writes nothing, and a later set() of the same object is stored', async () => {
-    const sess = plain({ userId: 9 });
+    const sess = plain({ visits: 9 });
     await callback((done) => store.touch('t1', sess, done));
     expect(await rowExpiry('t1')).toBeNaN();
     expect(await callback((done) => store.set('t1', sess, done))).toEqual([null]);
     const [, loaded] = await callback((done) => store.get('t1', done));
-    expect(loaded).toMatchObject({ userId: 9 });
+    expect(loaded).toMatchObject({ visits: 9 });
   });
 
   it('touch() moves an existing row’s expiry forward', async () => {

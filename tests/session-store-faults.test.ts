@@ -1,6 +1,7 @@
 import type { SessionData } from 'express-session';
 import { createDatabase, type Database as Knex } from '../src/db';
-import { up as createSessionsTable } from '../migrations/20261123000200_create_sessions';
+import { up as createTable } from '../migrations/20261123000200_create_sessions';
+import { up as addOwnerColumns } from '../migrations/20261125000200_sessions_know_their_owner';
 import { createLogger } from '../src/logger';
 import {
   KnexSessionStore,
@@ -19,6 +20,12 @@ import {
 } from './helpers/test-app';
 
 const logger = createLogger({ logLevel: 'silent' });
+
+/** The sessions table as the migrations make it. */
+async function createSessionsTable(db: Knex): Promise<void> {
+  await createTable(db);
+  await addOwnerColumns(db);
+}
 
 /** Resolves with every call of a store callback made within a short while. */
 function callsOf<T>(start: (callback: (err?: unknown, value?: T) => void) => unknown) {

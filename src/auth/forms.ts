@@ -113,6 +113,10 @@ export const deleteAccountForm = z.object({
   password: existingPassword('Enter your password to confirm.'),
 });
 
+export const confirmPasswordForm = z.object({
+  password: existingPassword('Enter your password.'),
+});
+
 export type FieldErrors = Record<string, string>;
 
 /** Advice shown under a field as a list (zxcvbn's suggestions for a weak password). */

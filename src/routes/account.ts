@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { confirmPassword } from '../auth/credentials';
 import {
   changePasswordForm,
@@ -9,6 +9,7 @@ import {
 } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
+import { requireRecentAuth } from '../auth/require-recent-auth';
 import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
 import type { AppDependencies } from '../dependencies';
 import { clientIp, workOwner } from '../security/client-address';
@@ -16,7 +17,7 @@ import { setFlash } from '../session/flash';
 
 /** The account page: change the password, delete the account. Both ask for the password again. */
 export function accountRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, throttle, securityLog } = deps;
+  const { config, db, auth, throttle, securityLog, userSessions } = deps;
 
   /**
    * The password check of this page. Never refused by the login throttle (an attacker failing
@@ -33,7 +34,13 @@ export function accountRoutes(deps: AppDependencies): Router {
     return account !== undefined;
   };
   const router = Router();
-  router.use('/account', requireLogin);
+  // The account page and its actions need a signed-in user with a recent password entry
+  // (require-recent-auth.ts). Route by route: a router.use('/account') would also catch
+  // /account/sessions, whose guard returns elsewhere.
+  const guarded: RequestHandler[] = [
+    requireLogin,
+    requireRecentAuth(config.session.recentAuthMinutes, '/account'),
+  ];
 
   const renderAccount = (
     res: Response,
@@ -48,9 +55,11 @@ export function accountRoutes(deps: AppDependencies): Router {
       .render('account', { title: 'Your account', user, errors, suggestions, passwordMinLength });
   };
 
-  router.get('/account', (req, res) => renderAccount(res, currentUser(req)));
+  router.get('/account', guarded, (req: Request, res: Response) =>
+    renderAccount(res, currentUser(req)),
+  );
 
-  router.post('/account/password', async (req, res) => {
+  router.post('/account/password', guarded, async (req: Request, res: Response) => {
     const user = currentUser(req);
     const owner = workOwner(req, user.username);
     const schema = changePasswordForm({ ...config, username: user.username, owner });
@@ -63,25 +72,34 @@ export function accountRoutes(deps: AppDependencies): Router {
       return renderAccount(res, user, 400, { current_password: 'Incorrect password.' });
     }
     const passwordHash = await hashPassword(form.data.new_password, config.bcryptCost, owner);
-    await updatePasswordHash(db, user.id, passwordHash);
-    // This session continues under a new id with the new credentials; every other session of
-    // this user still carries the old credential stamp and ends at its next request.
+    // The new hash and the end of every other session of this user, together or not at all.
+    // Their credential stamps would end them at their next request anyway (and do, with
+    // MemoryStore): deleting the rows ends them now, before that request comes.
+    await db.transaction(async (trx) => {
+      await updatePasswordHash(trx, user.id, passwordHash);
+      await userSessions?.revokeOthers(user.id, req.sessionID, trx);
+    });
+    // This session continues under a new id, stamped with the new credentials.
     await auth.logIn(req, { user, passwordHash });
     securityLog.record(req, 'password_changed', { userId: user.id });
     setFlash(res, 'password-changed');
     res.redirect(303, '/account');
   });
 
-  router.post('/account/delete', async (req, res) => {
+  router.post('/account/delete', guarded, async (req: Request, res: Response) => {
     const user = currentUser(req);
     const form = await parseForm(deleteAccountForm, req.body);
     if (!form.ok) return renderAccount(res, user, 400, form.errors);
     if (!(await passwordConfirmed(req, user, form.data.password))) {
       return renderAccount(res, user, 400, { password: 'Incorrect password.' });
     }
-    await deleteAccount(db, user.id);
+    // Every session row goes with the account, in the same transaction (the foreign key would
+    // take them too; saying so here keeps the rule visible).
+    await db.transaction(async (trx) => {
+      await userSessions?.revokeAll(user.id, trx);
+      await deleteAccount(trx, user.id);
+    });
     securityLog.record(req, 'account_deleted', { userId: user.id });
-    // Other sessions of this user find no account at their next request and end there.
     await auth.logOut(req, res);
     setFlash(res, 'account-deleted');
     res.redirect(303, '/');

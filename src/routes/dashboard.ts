@@ -1,11 +1,18 @@
 import { Router } from 'express';
 import { currentUser, requireLogin } from '../auth/require-login';
+import type { AppDependencies } from '../dependencies';
+import { sessionPanel } from '../session/session-panel';
 
 /** The private area: every route here goes through requireLogin first. */
-export function dashboardRoutes(): Router {
+export function dashboardRoutes({ config, db }: AppDependencies): Router {
   const router = Router();
-  router.get('/dashboard', requireLogin, (req, res) => {
-    res.render('dashboard', { title: 'Dashboard', user: currentUser(req) });
+  router.get('/dashboard', requireLogin, async (req, res) => {
+    res.render('dashboard', {
+      title: 'Dashboard',
+      user: currentUser(req),
+      panel: await sessionPanel(req, config, db),
+      docs: config.docsUrl,
+    });
   });
   return router;
 }

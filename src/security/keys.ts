@@ -11,6 +11,7 @@ const PURPOSES = {
   csrf: 'csrf token',
   credentialStamp: 'session credential stamp',
   logTag: 'log tag',
+  sessionHandle: 'session handle',
 } as const;
 
 export type KeyPurpose = keyof typeof PURPOSES;

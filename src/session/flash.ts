@@ -14,6 +14,8 @@ const MESSAGES = {
   'logged-out': 'You have been signed out.',
   'password-changed': 'Your password has been changed. Every other session has been signed out.',
   'account-deleted': 'Your account has been deleted.',
+  'session-revoked': 'That session has been signed out.',
+  'other-sessions-revoked': 'Every other session has been signed out.',
 } as const;
 
 export type FlashMessage = keyof typeof MESSAGES;

@@ -45,6 +45,8 @@ export interface KnexSessionStoreOptions {
   cleanupInterval?: number;
   /** connect-session-knex's option of the same name: told of each failed scheduled cleanup. */
   onDbCleanupError?: (error: unknown) => void;
+  /** Record the client's address in the `ip` column at sign-in (SESSION_RECORD_IP). */
+  recordAddress?: boolean;
   /**
    * Rows deleted per batch; the event loop is free between batches. On SQLite a batch's cost is
    * mostly the WAL checkpoint its commit may run, whatever its size: measured on tables of 400k
@@ -100,6 +102,17 @@ const rowExpiries = new WeakMap<object, number>();
 /** Sessions that came out of the table on this request, with the expiry their row had. */
 const loadedSessions = new WeakMap<object, number>();
 
+/** The longest user agent kept: enough to tell browsers apart, not a place to store a novel. */
+const USER_AGENT_LENGTH = 512;
+
+/**
+ * The request a session belongs to: express-session's Session objects carry it (a property it
+ * defines, not enumerable, so never stored). Plain objects from direct callers have none.
+ */
+function requestOf(session: SessionData): Request | undefined {
+  return (session as { req?: Request }).req;
+}
+
 /** When a session expires: its cookie's maxAge, else its cookie's expires, else in a day. */
 function expiryOf(session: SessionData, now: number): number {
   const cookie = session.cookie as Partial<SessionData['cookie']> | undefined;
@@ -115,6 +128,13 @@ export function sessionTimestamp(knex: Knex, time: number): string {
   return isMySQL(knex) ? iso.slice(0, 19).replace('T', ' ') : iso;
 }
 
+/** A session timestamp as read back, in ms: a Date (pg, mysql2) or text (SQLite, in UTC). */
+export function readSessionTimestamp(value: string | Date): number {
+  if (value instanceof Date) return value.getTime();
+  // MySQL's DATETIME text has no zone: it is written in UTC, so it is read as UTC.
+  return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
+}
+
 export class KnexSessionStore extends ConnectSessionKnexStore {
   private readonly knex: Knex;
   private readonly table: string;
@@ -125,6 +145,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
   /** On SQLite, the per-request statements run prepared once (see prepared-statements.ts). */
   private readonly prepared: PreparedStatements | undefined;
   private readonly onCleanupError: (error: unknown) => void;
+  private readonly recordAddress: boolean;
   private cleanupTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -149,6 +170,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     this.prepared = PreparedStatements.supports(this.knex)
       ? new PreparedStatements(this.knex)
       : undefined;
+    this.recordAddress = options.recordAddress ?? true;
     this.onCleanupError =
       options.onDbCleanupError ??
       ((error) => this.logger.warn({ err: error }, 'expired-session cleanup failed'));
@@ -161,7 +183,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       const row = await this.liveRow(sid);
       if (!row) return null;
       const data: SessionData = typeof row.sess === 'string' ? JSON.parse(row.sess) : row.sess;
-      rowExpiries.set(data, this.readTimestamp(row.expired));
+      rowExpiries.set(data, readSessionTimestamp(row.expired));
       return data;
     }).then((data) => data ?? null);
   }
@@ -194,18 +216,33 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       this.logger.error({ err: error }, 'session not saved');
       return loaded ? this.refuse(callback, null) : this.refuse(callback, error);
     }
-    const expired = this.timestamp(expiryOf(session, Date.now()));
+    const now = Date.now();
+    const expired = this.timestamp(expiryOf(session, now));
+    const seen = this.timestamp(now);
     if (!loaded) {
+      // A new session (logIn() regenerates the id, then saves): the row says whose it is and
+      // where it was signed in from, in columns of its own, so nothing reads the JSON for that.
+      const request = requestOf(session);
+      const row = {
+        sid,
+        sess: json,
+        expired,
+        user_id: session.userId ?? null,
+        created_at: seen,
+        last_seen_at: seen,
+        user_agent: request?.get('User-Agent')?.slice(0, USER_AGENT_LENGTH) ?? null,
+        ip: this.recordAddress ? (request?.ip ?? null) : null,
+      };
       return this.answer(callback, async () => {
         await this.knex(this.table)
-          .insert({ sid, sess: json, expired })
+          .insert(row)
           .onConflict('sid')
-          .merge(['sess', 'expired']);
+          .merge(['sess', 'expired', 'last_seen_at']);
       });
     }
     return this.answer(this.afterPageSent(callback, 'session update dropped'), async () => {
-      await this.updateRow(sid, { sess: json, expired });
-      loadedSessions.set(session, this.readTimestamp(expired));
+      await this.updateRow(sid, { sess: json, expired, lastSeen: seen });
+      loadedSessions.set(session, readSessionTimestamp(expired));
     });
   }
 
@@ -229,7 +266,8 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       // Only a live row: touching must not bring an expired session back. A session counts as
       // loaded (later saves only update) only if a row was really there: touch() on an id with
       // no row must not turn the next set() of the same object into an update of nothing.
-      if ((await this.updateRow(sid, { expired: this.timestamp(nextExpiry) })) > 0) {
+      const values = { expired: this.timestamp(nextExpiry), lastSeen: this.timestamp(now) };
+      if ((await this.updateRow(sid, values)) > 0) {
         loadedSessions.set(session, nextExpiry);
       }
     });
@@ -386,27 +424,29 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
   }
 
   /**
-   * Updates a live row with a new expiry, and the new data if given. A row that is gone or has
-   * expired stays that way: an UPDATE, never an upsert.
+   * Updates a live row with a new expiry and last-seen time, and the new data if given: the
+   * write that touch() or a changed session makes anyway, so "last seen" costs no write of its
+   * own. A row that is gone or has expired stays that way: an UPDATE, never an upsert.
    */
   private async updateRow(
     sid: string,
-    values: { expired: string; sess?: string },
+    values: { expired: string; lastSeen: string; sess?: string },
   ): Promise<number> {
     const now = this.timestamp(Date.now());
+    const { expired, lastSeen, sess } = values;
     if (!this.prepared) {
-      return this.knex(this.table).where('sid', sid).andWhere('expired', '>', now).update(values);
+      const columns = { expired, last_seen_at: lastSeen, ...(sess === undefined ? {} : { sess }) };
+      return this.knex(this.table).where('sid', sid).andWhere('expired', '>', now).update(columns);
     }
-    const { expired, sess } = values;
     if (sess === undefined) {
       return this.prepared.run(
-        `UPDATE "${this.table}" SET expired = ? WHERE sid = ? AND expired > ?`,
-        (statement) => statement.run(expired, sid, now).changes,
+        `UPDATE "${this.table}" SET expired = ?, last_seen_at = ? WHERE sid = ? AND expired > ?`,
+        (statement) => statement.run(expired, lastSeen, sid, now).changes,
       );
     }
     return this.prepared.run(
-      `UPDATE "${this.table}" SET sess = ?, expired = ? WHERE sid = ? AND expired > ?`,
-      (statement) => statement.run(sess, expired, sid, now).changes,
+      `UPDATE "${this.table}" SET sess = ?, expired = ?, last_seen_at = ? WHERE sid = ? AND expired > ?`,
+      (statement) => statement.run(sess, expired, lastSeen, sid, now).changes,
     );
   }
 
@@ -422,11 +462,5 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
 
   private timestamp(time: number): string {
     return sessionTimestamp(this.knex, time);
-  }
-
-  private readTimestamp(value: string | Date): number {
-    if (value instanceof Date) return value.getTime();
-    // MySQL's DATETIME text has no zone: it is written in UTC, so it is read as UTC.
-    return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
   }
 }

@@ -24,7 +24,12 @@ export function createSessionStore(config: Config, db: Database, logger: Logger)
   }
   // Our own knex instance: without one, connect-session-knex quietly opens a separate sqlite3
   // database. The migrations own the table, with the index on `expired` that cleanup needs.
-  return new KnexSessionStore({ knex: db, logger, tableName: SESSIONS_TABLE });
+  return new KnexSessionStore({
+    knex: db,
+    logger,
+    tableName: SESSIONS_TABLE,
+    recordAddress: config.session.recordIp,
+  });
 }
 
 /** Stops the store's cleanup timer, so a closing server leaves nothing scheduled. */

@@ -8,6 +8,8 @@ declare module 'express-session' {
     userId: number;
     /** When logIn() ran (ms since the epoch), for the absolute timeout. */
     loginAt: number;
+    /** When the password was last confirmed for a sensitive action (ms since the epoch). */
+    confirmedAt: number;
     /** Derived from the password hash at login; a password change makes it stale. */
     authHash: string;
     /** Paths of the pages this signed-in session viewed, newest first, capped (pageHistory). */

@@ -15,7 +15,8 @@ export class Browser {
 
   constructor(
     private readonly app: Express,
-    private readonly options: { https?: boolean } = {},
+    /** `headers` go with every request: a browser's User-Agent, a proxy's X-Forwarded-For. */
+    private readonly options: { https?: boolean; headers?: Record<string, string> } = {},
   ) {}
 
   cookie(name: string): string | undefined {
@@ -65,6 +66,7 @@ export class Browser {
     headers: Record<string, string>,
   ): Promise<request.Response> {
     if (this.options.https) test.set('X-Forwarded-Proto', 'https');
+    for (const [name, value] of Object.entries(this.options.headers ?? {})) test.set(name, value);
     if (this.jar.size > 0) {
       test.set('Cookie', [...this.jar].map(([name, value]) => `${name}=${value}`).join('; '));
     }
