@@ -22,6 +22,8 @@ import { canPin, residentBytes, startServer, type RunningServer } from './server
 import { loginRequest, registerBenchUsers, signIn } from './site';
 
 const quick = process.argv.includes('--quick');
+/** Only measurements 1 and 2, logged and not written: a before/after of a change to the store. */
+const pagesOnly = process.argv.includes('--pages');
 const SECONDS = quick ? 2 : 10;
 const WARMUP_SECONDS = quick ? 1 : 3;
 const ROUNDS = 2;
@@ -269,7 +271,7 @@ async function main() {
   const store: BenchResults['store'] = { sqlite: [], postgres: [] };
   // Its own folder, so the file goes with its -wal and -shm companions.
   const storeDir = path.join(tmp, 'store');
-  for (const kind of interleaved(['sqlite', 'postgres'] as const)) {
+  for (const kind of pagesOnly ? [] : interleaved(['sqlite', 'postgres'] as const)) {
     fs.rmSync(storeDir, { recursive: true, force: true });
     if (kind === 'postgres') await freshPostgresDatabase();
     const databaseUrl =
@@ -284,6 +286,18 @@ async function main() {
       cookies[name] = await sessionsFor(servers[name]);
     }
     const pages = await pageViews(servers, cookies);
+    if (pagesOnly) {
+      for (const [measurement, results] of Object.entries(pages)) {
+        const baseline = results.memory?.requestsPerSecond ?? NaN;
+        for (const [name, result] of Object.entries(results)) {
+          const ratio = (result.requestsPerSecond / baseline).toFixed(2);
+          log(
+            `${measurement} ${name}: ${result.requestsPerSecond.toFixed(0)} req/s, ${ratio} × memory`,
+          );
+        }
+      }
+      return;
+    }
     const storms: BenchResults['loginStorm'] = {};
     for (const name of interleaved(['memory', 'sqlite', 'postgres'] as const)) {
       (storms[name] ??= []).push(await loginStorm(servers[name], cookies[name] ?? []));

@@ -159,7 +159,7 @@ export interface Config {
     readonly registrationsPerIp: number;
   };
   readonly logLevel: string;
-  /** Where the README is published; the dashboard's session panel links its sections there. */
+  /** Where the README is published; the /session page links its sections there. */
   readonly docsUrl?: string;
 }
 

@@ -336,7 +336,7 @@ describe('recent authentication (sudo mode)', () => {
   });
 });
 
-describe('the dashboard’s session panel', () => {
+describe('your session, as the server sees it (linked from the dashboard)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({ TRUST_PROXY: '1', DOCS_URL: 'https://docs.example/README' });
@@ -347,7 +347,8 @@ describe('the dashboard’s session panel', () => {
     const { laptop } = await signedIn(t, 'panel_user');
     const sid = sessionIdOf(String(laptop.cookie('sid')));
     const row = await sessionRowOf(t.db, laptop.cookie('sid'));
-    const page = (await laptop.get('/dashboard')).text;
+    expect((await laptop.get('/dashboard')).text).toContain('href="/session"');
+    const page = (await laptop.get('/session')).text;
     expect(page).toContain('Your session, as the server sees it');
     expect(page).toContain(`<code>sid</code>`);
     expect(page).toContain(`s:${sid.slice(0, 6)}…`);
@@ -368,8 +369,8 @@ describe('the dashboard’s session panel', () => {
     try {
       const browser = new Browser(plain.app);
       await browser.submit('/login', { username: 'panel_user', password: PASSWORD });
-      const page = (await browser.get('/dashboard')).text;
-      expect(page).toContain('README, “What the session holds”');
+      const page = (await browser.get('/session')).text;
+      expect(page).toContain('Explained in the README, “What the session holds”.');
     } finally {
       await plain.close();
     }
@@ -385,7 +386,7 @@ describe('with SESSION_STORE=memory', () => {
       const page = await browser.get('/account/sessions');
       expect(page.status).toBe(200);
       expect(page.text).toContain('cannot be listed here');
-      expect((await browser.get('/dashboard')).text).toContain('there is no row');
+      expect((await browser.get('/session')).text).toContain('there is no row');
       const changed = await browser.submit(
         '/account/password',
         { current_password: PASSWORD, new_password: 'a memory store passphrase' },

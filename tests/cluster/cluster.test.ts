@@ -88,7 +88,9 @@ const PASSWORD = 'a long and unremarkable passphrase';
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await startCluster({ size: 3 });
+  // Every test client reaches nginx from 127.0.0.1, and this file registers more accounts than
+  // one address may in a window.
+  cluster = await startCluster({ size: 3, env: { REGISTRATIONS_PER_IP: '100' } });
 }, 120_000);
 afterAll(() => cluster?.stop(), 60_000);
 
@@ -125,6 +127,34 @@ describe('three instances behind nginx', () => {
       seen.add(String(res.headers['x-instance']));
     }
     expect(seen.size).toBe(3);
+  });
+
+  it('a session signed out on one instance is anonymous on all three at once', async () => {
+    const laptop = await signedInClient('revoked_everywhere');
+    const phone = new Client(cluster.url);
+    expect(
+      (await phone.submit('/login', { username: 'revoked_everywhere', password: PASSWORD })).status,
+    ).toBe(303);
+    const page = await laptop.request('GET', '/account/sessions');
+    const phoneCard = page.text
+      .split('<li class="card"')
+      .find((card) => !card.includes('This device') && card.includes('name="session"'));
+    const handle = /name="session" value="([\w-]+)"/.exec(phoneCard ?? '')?.[1] ?? '';
+    const revoked = await laptop.submit(
+      '/account/sessions/revoke',
+      { session: handle },
+      '/account/sessions',
+    );
+    expect(revoked.status).toBe(303);
+
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const res = await phone.request('GET', '/dashboard');
+      expect(res.status).toBe(302);
+      seen.add(String(res.headers['x-instance']));
+    }
+    expect(seen.size).toBe(3);
+    expect((await laptop.request('GET', '/dashboard')).status).toBe(200);
   });
 
   it('kill -9 of one instance under steady load logs nobody out', async () => {

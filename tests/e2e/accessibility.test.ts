@@ -90,6 +90,24 @@ const PAGES: {
     open: (page) => page.goto(`${site.url}/account`),
   },
   {
+    name: 'your session, as the server sees it',
+    title: 'Your session',
+    signedIn: true,
+    open: (page) => page.goto(`${site.url}/session`),
+  },
+  {
+    name: 'your sessions',
+    title: 'Your sessions',
+    signedIn: true,
+    open: (page) => page.goto(`${site.url}/account/sessions`),
+  },
+  {
+    name: 'confirm your password',
+    title: 'Confirm your password',
+    signedIn: true,
+    open: (page) => page.goto(`${site.url}/confirm-password?next=%2Faccount`),
+  },
+  {
     name: 'account with errors',
     title: 'Your account',
     signedIn: true,

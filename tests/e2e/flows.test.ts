@@ -184,3 +184,46 @@ describe('a form on another site', () => {
     }
   });
 });
+
+describe('your sessions, in two browsers', () => {
+  it('the first browser signs the second out, and the second is anonymous at once', async () => {
+    const username = 'two_browsers';
+    const [first, second] = await Promise.all([chromium.newContext(), chromium.newContext()]);
+    try {
+      const laptop = await first.newPage();
+      await laptop.goto(`${site.url}/register`);
+      await laptop.getByLabel('Username').fill(username);
+      await laptop.getByLabel('Password').fill(GOOD_PASSWORD);
+      await laptop.getByRole('button', { name: 'Create account' }).click();
+      await laptop.waitForURL(`${site.url}/dashboard`);
+
+      const phone = await second.newPage();
+      await phone.goto(`${site.url}/login`);
+      await submitLogin(phone, username, GOOD_PASSWORD);
+      await phone.waitForURL(`${site.url}/dashboard`);
+
+      await laptop.getByRole('link', { name: 'every browser signed in to your account' }).click();
+      expect(pathOf(laptop)).toBe('/account/sessions');
+      const cards = laptop.locator('.session-list > li');
+      expect(await cards.count()).toBe(2);
+      const mine = cards.filter({ hasText: 'This device' });
+      expect(await mine.count()).toBe(1);
+      expect(await mine.getByRole('button').count()).toBe(0);
+
+      await cards
+        .filter({ hasNotText: 'This device' })
+        .getByRole('button', { name: 'Sign out this session' })
+        .click();
+      await laptop.waitForURL(`${site.url}/account/sessions`);
+      expect(await laptop.locator('.flash').innerText()).toContain('signed out');
+      expect(await laptop.locator('.session-list > li').count()).toBe(1);
+
+      await phone.reload();
+      expect(pathOf(phone)).toBe('/login');
+      await phone.goto(`${site.url}/account`);
+      expect(pathOf(phone)).toBe('/login');
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});

@@ -19,6 +19,17 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const [site, chromium] = await Promise.all([startSite(), launchChromium()]);
   try {
+    // A second device signed in to the demo account, so "Your sessions" has more than one.
+    const phone = await chromium.newContext({
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 ' +
+        '(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    });
+    const phonePage = await phone.newPage();
+    await phonePage.goto(`${site.url}/login`);
+    await submitLogin(phonePage);
+    await phone.close();
+
     for (const [device, options] of Object.entries(VIEWPORTS)) {
       for (const colorScheme of ['light', 'dark'] as const) {
         const context = await chromium.newContext({ ...options, colorScheme });
@@ -46,6 +57,12 @@ async function main() {
 
         await page.goto(`${site.url}/account`);
         await shot('account');
+
+        await page.goto(`${site.url}/account/sessions`);
+        await shot('sessions');
+
+        await page.goto(`${site.url}/session`);
+        await shot('session-panel');
         await context.close();
       }
     }
