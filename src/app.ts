@@ -1,17 +1,22 @@
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
+import { createAccountTokens } from './auth/account-tokens';
 import { createSessionAuth } from './auth/session-auth';
 import { createThrottle } from './auth/throttle';
 import type { AppDependencies, AppInputs } from './dependencies';
 import { errorHandler, notFound } from './errors';
+import { createMailer } from './mail/mailer';
 import { paths } from './paths';
 import { requestLogger } from './request-logger';
 import { accountRoutes } from './routes/account';
 import { authRoutes } from './routes/auth';
 import { confirmPasswordRoutes } from './routes/confirm-password';
 import { dashboardRoutes } from './routes/dashboard';
+import { emailAddressRoutes } from './routes/email-address';
 import { healthRoutes } from './routes/health';
+import { outboxRoutes } from './routes/outbox';
 import { pageRoutes } from './routes/pages';
+import { passwordResetRoutes } from './routes/password-reset';
 import { sessionRoutes } from './routes/sessions';
 import { csrfProtection } from './security/csrf';
 import { createSecurityLog } from './security/events';
@@ -40,7 +45,18 @@ export function createApp(inputs: AppInputs): Express {
     config.session.store === 'database'
       ? createUserSessions(db, keys.sessionHandle[0] ?? '')
       : undefined;
-  const deps: AppDependencies = { ...inputs, keys, auth, throttle, securityLog, userSessions };
+  const mailer = inputs.mailer ?? createMailer(config, logger);
+  const tokens = createAccountTokens(db);
+  const deps: AppDependencies = {
+    ...inputs,
+    keys,
+    auth,
+    throttle,
+    securityLog,
+    userSessions,
+    mailer,
+    tokens,
+  };
   const app = express();
 
   // A hop count, never `true`: trusting every X-Forwarded-For would let any client pick its IP.
@@ -49,6 +65,8 @@ export function createApp(inputs: AppInputs): Express {
   app.set('view engine', 'pug');
   app.disable('x-powered-by');
   app.locals.siteName = config.siteName;
+  // Templates hide what needs mail (e-mail fields, "Forgot your password?") when there is none.
+  app.locals.mailEnabled = mailer.mode !== 'off';
 
   // 1. A request id and one log line per request, then security headers, so every response
   //    carries both: pages, assets, errors.
@@ -94,6 +112,9 @@ export function createApp(inputs: AppInputs): Express {
   app.use(confirmPasswordRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(sessionRoutes(deps));
+  app.use(passwordResetRoutes(deps));
+  app.use(emailAddressRoutes(deps));
+  if (mailer.mode === 'outbox') app.use(outboxRoutes(config));
 
   // 8. Nothing matched; then anything that failed.
   app.use(notFound);

@@ -1,6 +1,7 @@
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { runningBuild } from './paths';
+import path from 'node:path';
+import { projectRoot, runningBuild } from './paths';
 
 /**
  * The development default secret. It is public (it is in this file), so production refuses it;
@@ -101,6 +102,22 @@ const environmentSchema = z.object({
   PASSWORD_CONFIRM_FAILURES: integer('PASSWORD_CONFIRM_FAILURES', 1, 1000, 10),
   REGISTRATIONS_PER_IP: integer('REGISTRATIONS_PER_IP', 1, 100_000, 10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  MAIL_URL: z
+    .string()
+    .regex(
+      /^smtps?:\/\/.+/,
+      'MAIL_URL must look like smtp://user:password@host:587 or smtps://host:465',
+    )
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('Session Starter <no-reply@localhost>'),
+  MAIL_OUTBOX_DIR: z.string().min(1).default('data/outbox'),
+  PUBLIC_URL: z
+    .url({ error: "PUBLIC_URL must be the site's address, like https://example.com" })
+    .optional(),
+  PASSWORD_RESET_MINUTES: integer('PASSWORD_RESET_MINUTES', 5, 24 * 60, 30),
+  EMAIL_VERIFY_HOURS: integer('EMAIL_VERIFY_HOURS', 1, 24 * 14, 48),
+  EMAIL_LINKS_PER_ADDRESS: integer('EMAIL_LINKS_PER_ADDRESS', 1, 1000, 3),
+  EMAIL_LINKS_PER_IP: integer('EMAIL_LINKS_PER_IP', 1, 100_000, 20),
   DOCS_URL: z
     .url({ error: "DOCS_URL must be a URL (where this project's README is published)" })
     .optional(),
@@ -161,6 +178,23 @@ export interface Config {
   readonly logLevel: string;
   /** Where the README is published; the /session page links its sections there. */
   readonly docsUrl?: string;
+  readonly mail: {
+    /** smtp:// or smtps:// server; unset: the development outbox, or no mail elsewhere. */
+    readonly url?: string;
+    readonly from: string;
+    /** Where the development outbox writes each message (relative to the project root). */
+    readonly outboxDir: string;
+    /**
+     * The site's own address, the only thing links in mail are built from: never the request's
+     * Host or X-Forwarded-Host, which whoever sends the request chooses.
+     */
+    readonly publicUrl: string;
+    readonly resetMinutes: number;
+    readonly verifyHours: number;
+    /** Links mailed (reset, verification) per e-mail address and per client, per window. */
+    readonly linksPerAddress: number;
+    readonly linksPerIp: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -237,6 +271,11 @@ export function loadConfig(
     problems.push('SESSION_COOKIE_NAME: __Host- cookies need https; use it in production only');
   }
 
+  // A link in mail must point at this site whatever the request said its host was.
+  if (isProduction && env.MAIL_URL && !env.PUBLIC_URL) {
+    problems.push('PUBLIC_URL is required in production when MAIL_URL is set (https://your.site)');
+  }
+
   if (isProduction && env.BCRYPT_COST < 10) {
     problems.push('BCRYPT_COST must be at least 10 in production');
   }
@@ -279,6 +318,16 @@ export function loadConfig(
     },
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     docsUrl: env.DOCS_URL,
+    mail: {
+      url: env.MAIL_URL,
+      from: env.MAIL_FROM,
+      outboxDir: path.resolve(projectRoot, env.MAIL_OUTBOX_DIR),
+      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+      resetMinutes: env.PASSWORD_RESET_MINUTES,
+      verifyHours: env.EMAIL_VERIFY_HOURS,
+      linksPerAddress: env.EMAIL_LINKS_PER_ADDRESS,
+      linksPerIp: env.EMAIL_LINKS_PER_IP,
+    },
   });
 }
 

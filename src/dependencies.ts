@@ -1,9 +1,11 @@
 import type { Store } from 'express-session';
+import type { AccountTokens } from './auth/account-tokens';
 import type { SessionAuth } from './auth/session-auth';
 import type { Throttle } from './auth/throttle';
 import type { Config } from './config';
 import type { Database } from './db';
 import type { Logger } from './logger';
+import type { Mailer } from './mail/mailer';
 import type { DerivedKeys } from './security/keys';
 import type { SecurityLog } from './security/events';
 import type { UserSessions } from './session/user-sessions';
@@ -14,10 +16,14 @@ export interface AppInputs {
   db: Database;
   logger: Logger;
   store: Store;
+  /** How mail leaves (mail/mailer.ts); made from the config when not given (tests give one). */
+  mailer?: Mailer;
 }
 
 /** What the routers are given: the inputs, plus what createApp() builds from them. */
 export interface AppDependencies extends AppInputs {
+  mailer: Mailer;
+  tokens: AccountTokens;
   keys: DerivedKeys;
   auth: SessionAuth;
   throttle: Throttle;

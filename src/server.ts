@@ -4,6 +4,7 @@ import { ConfigError, readConfig } from './config';
 import { createDatabase } from './db';
 import { closeGracefully } from './graceful-close';
 import { createLogger } from './logger';
+import { createMailer } from './mail/mailer';
 import { createSessionStore, stopSessionStore } from './session/store';
 
 /** How long in-flight requests get to finish after SIGTERM before their connections are cut. */
@@ -31,7 +32,14 @@ if (config.session.publishedSecret) {
 
 const db = createDatabase(config, logger);
 const store = createSessionStore(config, db, logger);
-const app = createApp({ config, db, logger, store });
+const mailer = createMailer(config, logger);
+if (mailer.mode === 'off' && config.isProduction) {
+  logger.warn(
+    'MAIL_URL is unset: e-mail verification and password reset are off, and their links are ' +
+      'hidden. Set MAIL_URL (and PUBLIC_URL) to turn them on.',
+  );
+}
+const app = createApp({ config, db, logger, store, mailer });
 let shuttingDown = false;
 
 // Listen at once, database or not: /healthz answers, /readyz says "not ready" and pages answer

@@ -5,6 +5,7 @@ import {
   passwordProblem,
   strengthProblem,
 } from './password-policy';
+import { emailField } from './emails';
 import type { PasswordWorkOwner } from './password-pool';
 import { isSingleScript, normaliseUsername } from './usernames';
 
@@ -79,12 +80,33 @@ function withPasswordPolicy<T extends z.ZodType>(
   );
 }
 
-/** Unknown fields are dropped by zod, so nothing the form did not ask for reaches the database. */
+/**
+ * Unknown fields are dropped by zod, so nothing the form did not ask for reaches the database.
+ * The e-mail address is optional: left empty, there is none.
+ */
 export function registerForm(options: PolicyOptions) {
   return withPasswordPolicy(
-    z.object({ username, password: text('Choose a password.') }),
+    z.object({
+      username,
+      password: text('Choose a password.'),
+      email: z
+        .literal('')
+        .transform(() => undefined)
+        .or(emailField)
+        .optional(),
+    }),
     'password',
     (data) => data.username,
+    options,
+  );
+}
+
+/** A new password chosen through a reset link, held to the registration rules. */
+export function resetPasswordForm(options: PolicyOptions & { username: string }) {
+  return withPasswordPolicy(
+    z.object({ password: text('Choose a new password.') }),
+    'password',
+    () => options.username,
     options,
   );
 }

@@ -51,6 +51,12 @@ export interface Throttle {
   confirmationAttempt(user: { id: number; username: string }, ip: string): Promise<PasswordAttempt>;
   /** Counts a registration attempt; refuses with 429 past the limit per address. */
   registration(ip: string): Promise<void>;
+  /**
+   * Counts a link mailed to `email` (a reset asked for, a verification sent again); refuses
+   * with 429 past the limits per e-mail address and per client address. Counted by the address
+   * typed, whether or not an account has it, so a refusal says nothing about accounts either.
+   */
+  mailedLink(email: string, ip: string): Promise<void>;
 }
 
 /** Points taken for one password check, settled by how the check ends. */
@@ -107,6 +113,8 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
   const accountChecks = limiter('checks-account', limits.passwordChecksPerAccount, 60);
   const confirmFailures = limiter('confirm-account', limits.passwordConfirmFailures, window);
   const registrations = limiter('register-ip', limits.registrationsPerIp, window);
+  const linksPerEmail = limiter('mail-email', config.mail.linksPerAddress, window);
+  const linksPerIp = limiter('mail-ip', config.mail.linksPerIp, window);
 
   // Old counters are swept now and then as part of normal work: no timer to stop at shutdown.
   let lastSweep = Date.now();
@@ -214,6 +222,13 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
     async registration(ip) {
       const address = addressKey(ip);
       await take([{ limiter: registrations, key: address, reason: 'registrations per address' }]);
+    },
+
+    async mailedLink(email, ip) {
+      await take([
+        { limiter: linksPerIp, key: addressKey(ip), reason: 'mailed links per address' },
+        { limiter: linksPerEmail, key: email.toLowerCase(), reason: 'mailed links per e-mail' },
+      ]);
     },
   };
 }

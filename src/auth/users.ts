@@ -7,6 +7,10 @@ export interface User {
   id: number;
   username: string;
   createdAt: Date;
+  /** The verified e-mail address, the one reset links go to. */
+  email?: string;
+  /** An address added or changed, waiting for its verification link to be followed. */
+  pendingEmail?: string;
 }
 
 /**
@@ -30,9 +34,11 @@ interface AccountRow {
   username: string;
   created_at: string | Date;
   password_hash: string;
+  email: string | null;
+  pending_email: string | null;
 }
 
-const accountColumns = ['id', 'username', 'created_at', 'password_hash'];
+const accountColumns = ['id', 'username', 'created_at', 'password_hash', 'email', 'pending_email'];
 
 export async function findAccountById(db: Database, id: number): Promise<Account | undefined> {
   const row: AccountRow | undefined = await db('users')
@@ -53,15 +59,28 @@ export async function findAccountByUsername(
   return row && toAccount(row);
 }
 
+/** The account whose verified address this is, if any (an unverified one opens nothing). */
+export async function findAccountByEmail(
+  db: Database,
+  email: string,
+): Promise<Account | undefined> {
+  const row: AccountRow | undefined = await db('users')
+    .select(accountColumns)
+    .where({ email })
+    .first();
+  return row && toAccount(row);
+}
+
 /** Inserts the account; the UNIQUE index decides a race between two registrations of one name. */
 export async function createAccount(
   db: Database,
-  account: { username: string; passwordHash: string },
+  account: { username: string; passwordHash: string; pendingEmail?: string },
 ): Promise<Account> {
   try {
     const insert = db('users').insert({
       username: normaliseUsername(account.username),
       password_hash: account.passwordHash,
+      pending_email: account.pendingEmail ?? null,
     });
     // MySQL has no RETURNING: knex hands back the bare insert id instead of a row.
     const [inserted] = isMySQL(db) ? await insert : await insert.returning('id');
@@ -87,9 +106,62 @@ export async function deleteAccount(db: Database, id: number): Promise<void> {
   await db('users').where({ id }).delete();
 }
 
+export class EmailTakenError extends Error {
+  constructor() {
+    super('That e-mail address belongs to another account');
+    this.name = 'EmailTakenError';
+  }
+}
+
+/** Sets (or, with undefined, clears) the address waiting for verification. */
+export async function setPendingEmail(
+  db: Database,
+  id: number,
+  email: string | undefined,
+): Promise<void> {
+  await db('users')
+    .where({ id })
+    .update({ pending_email: email ?? null, updated_at: db.fn.now() });
+}
+
+/**
+ * Makes `email` the verified address, if it is still the one waiting (a newer change wins).
+ * The UNIQUE index decides between two accounts verifying one address: the second is refused.
+ */
+export async function markEmailVerified(db: Database, id: number, email: string): Promise<boolean> {
+  try {
+    const changed = await db('users').where({ id, pending_email: email }).update({
+      email,
+      pending_email: null,
+      email_verified_at: db.fn.now(),
+      updated_at: db.fn.now(),
+    });
+    return changed > 0;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new EmailTakenError();
+    throw error;
+  }
+}
+
+/** Removes both the verified and the waiting address. */
+export async function removeEmail(db: Database, id: number): Promise<void> {
+  await db('users').where({ id }).update({
+    email: null,
+    pending_email: null,
+    email_verified_at: null,
+    updated_at: db.fn.now(),
+  });
+}
+
 function toAccount(row: AccountRow): Account {
   return {
-    user: { id: row.id, username: row.username, createdAt: toDate(row.created_at) },
+    user: {
+      id: row.id,
+      username: row.username,
+      createdAt: toDate(row.created_at),
+      ...(row.email ? { email: row.email } : {}),
+      ...(row.pending_email ? { pendingEmail: row.pending_email } : {}),
+    },
     passwordHash: row.password_hash,
   };
 }

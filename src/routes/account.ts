@@ -11,13 +11,15 @@ import { hashPassword } from '../auth/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
 import { requireRecentAuth } from '../auth/require-recent-auth';
 import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
+import type { Config } from '../config';
 import type { AppDependencies } from '../dependencies';
 import { clientIp, workOwner } from '../security/client-address';
+import { afterAnswer } from '../mail/after-answer';
 import { setFlash } from '../session/flash';
 
 /** The account page: change the password, delete the account. Both ask for the password again. */
 export function accountRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, throttle, securityLog, userSessions } = deps;
+  const { config, db, auth, throttle, securityLog, userSessions, tokens, mailer, logger } = deps;
 
   /**
    * The password check of this page. Never refused by the login throttle (an attacker failing
@@ -42,18 +44,7 @@ export function accountRoutes(deps: AppDependencies): Router {
     requireRecentAuth(config.session.recentAuthMinutes, '/account'),
   ];
 
-  const renderAccount = (
-    res: Response,
-    user: User,
-    status = 200,
-    errors: FieldErrors = {},
-    suggestions: FieldSuggestions = {},
-  ) => {
-    const { passwordMinLength } = config;
-    res
-      .status(status)
-      .render('account', { title: 'Your account', user, errors, suggestions, passwordMinLength });
-  };
+  const renderAccount = accountPage(config);
 
   router.get('/account', guarded, (req: Request, res: Response) =>
     renderAccount(res, currentUser(req)),
@@ -78,10 +69,21 @@ export function accountRoutes(deps: AppDependencies): Router {
     await db.transaction(async (trx) => {
       await updatePasswordHash(trx, user.id, passwordHash);
       await userSessions?.revokeOthers(user.id, req.sessionID, trx);
+      // A reset link sent before the change must not undo it.
+      await tokens.revokeAll(user.id, 'reset-password', trx);
     });
     // This session continues under a new id, stamped with the new credentials.
     await auth.logIn(req, { user, passwordHash });
     securityLog.record(req, 'password_changed', { userId: user.id });
+    if (user.email) {
+      const email = user.email;
+      afterAnswer(res, logger, 'password change notice not sent', () =>
+        mailer.send(email, 'password-changed', {
+          username: user.username,
+          link: `${config.mail.publicUrl}/password/forgot`,
+        }),
+      );
+    }
     setFlash(res, 'password-changed');
     res.redirect(303, '/account');
   });
@@ -106,4 +108,23 @@ export function accountRoutes(deps: AppDependencies): Router {
   });
 
   return router;
+}
+
+/**
+ * Renders the account page, with the errors (and advice) of whichever of its forms failed. Shared
+ * with routes/email-address.ts, whose form is on this page too.
+ */
+export function accountPage(config: Config) {
+  return (
+    res: Response,
+    user: User,
+    status = 200,
+    errors: FieldErrors = {},
+    suggestions: FieldSuggestions = {},
+  ) => {
+    const { passwordMinLength } = config;
+    res
+      .status(status)
+      .render('account', { title: 'Your account', user, errors, suggestions, passwordMinLength });
+  };
 }

@@ -13,11 +13,14 @@ import { safeNextPath } from '../auth/safe-redirect';
 import { createAccount, UsernameTakenError, type Account } from '../auth/users';
 import type { AppDependencies } from '../dependencies';
 import { clientIp, workOwner } from '../security/client-address';
+import { afterAnswer } from '../mail/after-answer';
+import { verificationSender } from '../mail/verification';
 import { setFlash } from '../session/flash';
 
 /** Register, log in, log out: parse the form, call the auth module, render or redirect. */
 export function authRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, throttle, securityLog } = deps;
+  const { config, db, auth, throttle, securityLog, mailer, logger } = deps;
+  const sendVerification = verificationSender(deps);
   const router = Router();
 
   // Forms and their answers may show who is signed in or echo a username: not for caches.
@@ -48,20 +51,32 @@ export function authRoutes(deps: AppDependencies): Router {
   router.post('/register', async (req, res) => {
     const owner = workOwner(req);
     const form = await parseForm(registerForm({ ...config, owner }), req.body);
-    const values = keptValues(req.body, ['username']);
+    const values = keptValues(req.body, ['username', 'email']);
     if (!form.ok) return renderRegister(res, 400, values, form.errors, form.suggestions);
     await throttle.registration(clientIp(req));
 
     const passwordHash = await hashPassword(form.data.password, config.bcryptCost, owner);
+    // An address counts only once its link is followed: until then it waits as pending.
+    const pendingEmail = mailer.mode === 'off' ? undefined : form.data.email;
     let account: Account;
     try {
-      account = await createAccount(db, { username: form.data.username, passwordHash });
+      account = await createAccount(db, {
+        username: form.data.username,
+        passwordHash,
+        pendingEmail,
+      });
     } catch (error) {
       if (!(error instanceof UsernameTakenError)) throw error;
       return renderRegister(res, 409, values, { username: 'That username is taken.' });
     }
     await auth.logIn(req, account);
     securityLog.record(req, 'registered', { userId: account.user.id });
+    if (pendingEmail) {
+      const { user } = account;
+      afterAnswer(res, logger, 'verification link not sent', () =>
+        sendVerification(user, pendingEmail),
+      );
+    }
     setFlash(res, 'registered');
     res.redirect(303, '/dashboard');
   });

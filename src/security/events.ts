@@ -21,6 +21,20 @@ const EVENTS = {
   password_confirmed: { outcome: 'success', level: 'info', message: 'password confirmed' },
   account_deleted: { outcome: 'success', level: 'info', message: 'account deleted' },
   session_revoked: { outcome: 'success', level: 'info', message: 'session signed out' },
+  password_reset_requested: {
+    outcome: 'success',
+    level: 'info',
+    message: 'password reset link asked for',
+  },
+  password_reset: { outcome: 'success', level: 'info', message: 'password reset by link' },
+  email_link_refused: { outcome: 'refused', level: 'warn', message: 'mailed link refused' },
+  email_verification_sent: {
+    outcome: 'success',
+    level: 'info',
+    message: 'e-mail verification link sent',
+  },
+  email_verified: { outcome: 'success', level: 'info', message: 'e-mail address verified' },
+  email_removed: { outcome: 'success', level: 'info', message: 'e-mail address removed' },
   session_ended: { outcome: 'ended', level: 'info', message: 'session ended' },
   csrf_refused: { outcome: 'refused', level: 'warn', message: 'CSRF token refused' },
   cross_site_refused: { outcome: 'refused', level: 'warn', message: 'cross-site request refused' },
@@ -33,6 +47,8 @@ export interface SecurityEventDetails {
   userId?: number;
   /** A name as typed: only its keyed tag is logged (people type passwords into name fields). */
   username?: string;
+  /** An e-mail address as typed: only its keyed tag is logged. */
+  email?: string;
   /** Why, where there is more than one way for the event to happen. */
   reason?: string;
 }
@@ -50,7 +66,7 @@ export function createSecurityLog(tagKey: string): SecurityLog {
   const tag = (username: string) =>
     createHmac('sha256', tagKey).update(normaliseUsername(username)).digest('hex').slice(0, 16);
   return {
-    record(req, event, { userId, username, reason } = {}) {
+    record(req, event, { userId, username, email, reason } = {}) {
       const { outcome, level, message } = EVENTS[event];
       req.log[level](
         {
@@ -58,6 +74,7 @@ export function createSecurityLog(tagKey: string): SecurityLog {
           outcome,
           userId: userId ?? req.session?.userId,
           account: username === undefined ? undefined : tag(username),
+          address: email === undefined ? undefined : tag(email.toLowerCase()),
           ip: clientIp(req),
           reason,
         },

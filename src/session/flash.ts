@@ -16,6 +16,13 @@ const MESSAGES = {
   'account-deleted': 'Your account has been deleted.',
   'session-revoked': 'That session has been signed out.',
   'other-sessions-revoked': 'Every other session has been signed out.',
+  'password-reset':
+    'Your password has been changed and every session signed out. Log in with your new password.',
+  'email-verification-sent':
+    'We have sent a link to that address. Follow it to confirm the address is yours.',
+  'email-verified': 'Your e-mail address is confirmed.',
+  'email-taken': 'That e-mail address is already confirmed on another account.',
+  'email-removed': 'The e-mail address has been removed from your account.',
 } as const;
 
 export type FlashMessage = keyof typeof MESSAGES;

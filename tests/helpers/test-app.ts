@@ -6,6 +6,7 @@ import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createDatabase, type Database } from '../../src/db';
 import { createLogger } from '../../src/logger';
+import { createMailer } from '../../src/mail/mailer';
 import { createSessionStore, stopSessionStore } from '../../src/session/store';
 import type { Browser } from './browser';
 import { sessionIdOf } from './cookies';
@@ -53,7 +54,9 @@ export async function createTestApp(
   const logger = createLogger(config, logStream);
   const store = createSessionStore(config, db, logger);
   onStore?.(store);
-  const app = createApp({ config, db, logger, store });
+  // Retries a few milliseconds apart: the tests wait for them, not for production's seconds.
+  const mailer = createMailer(config, logger, { retryDelaysMs: [20, 40, 80] });
+  const app = createApp({ config, db, logger, store, mailer });
   return {
     app,
     db,

@@ -1,0 +1,24 @@
+import type { AccountTokens } from '../auth/account-tokens';
+import type { Config } from '../config';
+import type { Mailer } from './mailer';
+
+/**
+ * Sends `email` a link that proves it belongs to the user: a verification token (valid
+ * EMAIL_VERIFY_HOURS, the newest one only) in a link built from PUBLIC_URL.
+ */
+export function verificationSender(deps: {
+  config: Config;
+  tokens: AccountTokens;
+  mailer: Mailer;
+}) {
+  const { config, tokens, mailer } = deps;
+  return async (user: { id: number; username: string }, email: string): Promise<void> => {
+    const hours = config.mail.verifyHours;
+    const token = await tokens.issue(user.id, 'verify-email', { minutes: hours * 60, email });
+    await mailer.send(email, 'verify-email', {
+      username: user.username,
+      link: `${config.mail.publicUrl}/email/verify/${token}`,
+      hours,
+    });
+  };
+}

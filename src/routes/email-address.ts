@@ -1,0 +1,122 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { emailField } from '../auth/emails';
+import { parseForm } from '../auth/forms';
+import { currentUser, requireLogin } from '../auth/require-login';
+import { requireRecentAuth } from '../auth/require-recent-auth';
+import {
+  EmailTakenError,
+  findAccountById,
+  markEmailVerified,
+  removeEmail,
+  setPendingEmail,
+  type User,
+} from '../auth/users';
+import type { AppDependencies } from '../dependencies';
+import { accountPage } from './account';
+import { clientIp } from '../security/client-address';
+import { afterAnswer } from '../mail/after-answer';
+import { verificationSender } from '../mail/verification';
+import { setFlash } from '../session/flash';
+
+const emailForm = z.object({ email: emailField });
+
+/**
+ * The e-mail address on the account: add, change or remove it from the account page (behind the
+ * recent-authentication guard), and verify it by the mailed link. An address counts (receives
+ * reset links) only once verified; until then it waits in `pending_email`. Changing or removing
+ * a verified address sends a notice to it, so an intruder cannot quietly take the way back in.
+ */
+export function emailAddressRoutes(deps: AppDependencies): Router {
+  const { config, db, mailer, tokens, throttle, securityLog, logger } = deps;
+  const router = Router();
+  const link = (path: string) => `${config.mail.publicUrl}${path}`;
+  const renderAccount = accountPage(config);
+  const guarded: RequestHandler[] = [
+    (_req, _res, next) => next(mailer.mode === 'off' ? 'router' : undefined),
+    requireLogin,
+    requireRecentAuth(config.session.recentAuthMinutes, '/account'),
+  ];
+
+  const sendVerification = verificationSender(deps);
+
+  /** Tells a verified address that it is being replaced or removed. */
+  const notifyOldAddress = (user: User, newAddress: boolean) =>
+    user.email
+      ? mailer.send(user.email, 'email-changed', {
+          username: user.username,
+          newAddress,
+          link: link('/account'),
+        })
+      : Promise.resolve(false);
+
+  router.post('/account/email', guarded, async (req: Request, res: Response) => {
+    const user = currentUser(req);
+    const form = await parseForm(emailForm, req.body);
+    if (!form.ok) return renderAccount(res, user, 400, form.errors);
+    const { email } = form.data;
+    if (email === user.email) return res.redirect(303, '/account');
+    await throttle.mailedLink(email, clientIp(req));
+    await setPendingEmail(db, user.id, email);
+    securityLog.record(req, 'email_verification_sent', { userId: user.id, email });
+    afterAnswer(res, logger, 'e-mail address change mail not sent', async () => {
+      await notifyOldAddress(user, true);
+      await sendVerification(user, email);
+    });
+    setFlash(res, 'email-verification-sent');
+    res.redirect(303, '/account');
+  });
+
+  router.post('/account/email/resend', guarded, async (req: Request, res: Response) => {
+    const user = currentUser(req);
+    const email = user.pendingEmail;
+    if (email) {
+      await throttle.mailedLink(email, clientIp(req));
+      securityLog.record(req, 'email_verification_sent', { userId: user.id, email });
+      afterAnswer(res, logger, 'verification link not sent', () => sendVerification(user, email));
+      setFlash(res, 'email-verification-sent');
+    }
+    res.redirect(303, '/account');
+  });
+
+  router.post('/account/email/remove', guarded, async (req: Request, res: Response) => {
+    const user = currentUser(req);
+    await removeEmail(db, user.id);
+    await tokens.revokeAll(user.id, 'verify-email');
+    securityLog.record(req, 'email_removed', { userId: user.id });
+    afterAnswer(res, logger, 'e-mail removal notice not sent', () => notifyOldAddress(user, false));
+    setFlash(res, 'email-removed');
+    res.redirect(303, '/account');
+  });
+
+  // The link from the mail, followed signed in or not. It does its work at once and redirects,
+  // so the token does not stay in the address bar.
+  router.get('/email/verify/:token', async (req, res, next) => {
+    if (mailer.mode === 'off') return next();
+    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+    const valid = await tokens.consume(req.params.token, 'verify-email');
+    const account = valid?.email ? await findAccountById(db, valid.userId) : undefined;
+    if (!valid?.email || !account) {
+      return res
+        .status(400)
+        .render('link-expired', { title: 'This link has expired', again: '/account' });
+    }
+    try {
+      // False when the address waiting is no longer this one (changed since the link was sent).
+      if (await markEmailVerified(db, account.user.id, valid.email)) {
+        securityLog.record(req, 'email_verified', { userId: account.user.id, email: valid.email });
+        setFlash(res, 'email-verified');
+      } else {
+        return res
+          .status(400)
+          .render('link-expired', { title: 'This link has expired', again: '/account' });
+      }
+    } catch (error) {
+      if (!(error instanceof EmailTakenError)) throw error;
+      setFlash(res, 'email-taken');
+    }
+    res.redirect(303, req.user?.id === account.user.id ? '/account' : '/');
+  });
+
+  return router;
+}

@@ -1,0 +1,179 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { emailField } from '../auth/emails';
+import {
+  parseForm,
+  resetPasswordForm,
+  type FieldErrors,
+  type FieldSuggestions,
+} from '../auth/forms';
+import { hashPassword } from '../auth/passwords';
+import { findAccountByEmail, findAccountById, updatePasswordHash } from '../auth/users';
+import type { AppDependencies } from '../dependencies';
+import { clientIp, workOwner } from '../security/client-address';
+import { afterAnswer } from '../mail/after-answer';
+import { setFlash } from '../session/flash';
+
+const forgotForm = z.object({ email: emailField });
+
+/**
+ * "Forgot your password?", the way OWASP's Forgot Password Cheat Sheet and ASVS 5.0 V6.4 lay it
+ * out (the steps, in the README's "Password reset"):
+ *
+ * 1. /password/forgot asks for the e-mail address and always gives the same answer, status and
+ *    page, whether or not an account has it; the lookup and the mail happen after the answer
+ *    has gone, so it takes the same time too. Throttled per address typed and per client.
+ * 2. The mailed link holds a 256-bit token; the table keeps only its SHA-256. It expires
+ *    (PASSWORD_RESET_MINUTES), works once, and dies when a newer link is sent or the password
+ *    changes by any route. Links are built from PUBLIC_URL, never from the request's Host.
+ * 3. Following the link moves the token into a short-lived HttpOnly cookie and redirects, so the
+ *    token leaves the address bar (and the history, and the Referer of anything after it);
+ *    these answers send `Referrer-Policy: no-referrer` and `Cache-Control: no-store`.
+ * 4. The new password meets the same rules as at registration. Setting it ends every session of
+ *    the user (by user id) and every other token, sends a "your password was changed" notice,
+ *    and sends the person to log in: OWASP advises against signing in automatically after a
+ *    reset, and logging in proves the new password works where the person will need it.
+ */
+export function passwordResetRoutes(deps: AppDependencies): Router {
+  const { config, db, mailer, tokens, throttle, userSessions, securityLog, logger } = deps;
+  const router = Router();
+  const cookie = {
+    // __Host-: only this exact host, over https, with Path=/ (so the path cannot be narrowed).
+    name: config.isProduction ? '__Host-reset' : 'reset',
+    options: {
+      path: '/',
+      httpOnly: true,
+      // Lax: the link is followed from a mail client, another site: the cookie must be set on
+      // that navigation and sent with the redirect that follows it.
+      sameSite: 'lax' as const,
+      secure: config.isProduction,
+    },
+  };
+  const link = (path: string) => `${config.mail.publicUrl}${path}`;
+
+  // Without mail there is no reset: these pages do not exist (404). With it, nothing here may
+  // be cached, and no page here may tell another site its address (the token is in it).
+  const resetPages: RequestHandler = (_req, res, next) => {
+    if (mailer.mode === 'off') return next('router');
+    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+    next();
+  };
+  router.use('/password', resetPages);
+
+  router.get('/password/forgot', (_req, res) => {
+    res.render('forgot-password', { title: 'Forgot your password?', values: {}, errors: {} });
+  });
+
+  router.post('/password/forgot', async (req, res) => {
+    const form = await parseForm(forgotForm, req.body);
+    if (!form.ok) {
+      const values = { email: typeof req.body?.email === 'string' ? req.body.email : '' };
+      res.status(400);
+      return res.render('forgot-password', {
+        title: 'Forgot your password?',
+        values,
+        errors: form.errors,
+      });
+    }
+    const { email } = form.data;
+    await throttle.mailedLink(email, clientIp(req));
+    securityLog.record(req, 'password_reset_requested', { email });
+    afterAnswer(res, logger, 'password reset link not sent', async () => {
+      const account = await findAccountByEmail(db, email);
+      if (!account) return;
+      const minutes = config.mail.resetMinutes;
+      const token = await tokens.issue(account.user.id, 'reset-password', { minutes });
+      await mailer.send(email, 'reset-password', {
+        username: account.user.username,
+        link: link(`/password/reset/${token}`),
+        minutes,
+      });
+    });
+    res.render('forgot-password-sent', {
+      title: 'Check your e-mail',
+      minutes: config.mail.resetMinutes,
+    });
+  });
+
+  const expired = (res: Response) =>
+    res
+      .status(400)
+      .render('link-expired', { title: 'This link has expired', again: '/password/forgot' });
+
+  // The link from the mail: the token goes into a cookie, and out of the address bar.
+  router.get('/password/reset/:token', async (req, res) => {
+    const token = req.params.token;
+    if (!(await tokens.check(token, 'reset-password'))) return expired(res);
+    res.cookie(cookie.name, token, {
+      ...cookie.options,
+      maxAge: config.mail.resetMinutes * 60_000,
+    });
+    res.redirect(303, '/password/reset');
+  });
+
+  /** The token in the reset cookie, and whose it is, if it is still valid. */
+  const pending = async (req: Request) => {
+    const token: unknown = req.cookies?.[cookie.name];
+    if (typeof token !== 'string') return undefined;
+    const valid = await tokens.check(token, 'reset-password');
+    const account = valid && (await findAccountById(db, valid.userId));
+    return account ? { token, account } : undefined;
+  };
+
+  const renderForm = (
+    res: Response,
+    username: string,
+    status = 200,
+    errors: FieldErrors = {},
+    suggestions: FieldSuggestions = {},
+  ) =>
+    res.status(status).render('reset-password', {
+      title: 'Choose a new password',
+      username,
+      errors,
+      suggestions,
+      passwordMinLength: config.passwordMinLength,
+    });
+
+  router.get('/password/reset', async (req, res) => {
+    const reset = await pending(req);
+    if (!reset) return expired(res);
+    renderForm(res, reset.account.user.username);
+  });
+
+  router.post('/password/reset', async (req, res) => {
+    const reset = await pending(req);
+    if (!reset) return expired(res);
+    const { user } = reset.account;
+    const owner = workOwner(req, user.username);
+    const schema = resetPasswordForm({ ...config, username: user.username, owner });
+    const form = await parseForm(schema, req.body);
+    if (!form.ok) return renderForm(res, user.username, 400, form.errors, form.suggestions);
+
+    const passwordHash = await hashPassword(form.data.password, config.bcryptCost, owner);
+    const used = await db.transaction(async (trx) => {
+      // Used up inside the transaction: two tabs submitting the same link, one wins.
+      if (!(await tokens.consume(reset.token, 'reset-password', trx))) return false;
+      await updatePasswordHash(trx, user.id, passwordHash);
+      await tokens.revokeAll(user.id, 'reset-password', trx);
+      await userSessions?.revokeAll(user.id, trx);
+      return true;
+    });
+    if (!used) return expired(res);
+    res.clearCookie(cookie.name, cookie.options);
+    securityLog.record(req, 'password_reset', { userId: user.id });
+    if (user.email) {
+      const email = user.email;
+      afterAnswer(res, logger, 'password change notice not sent', () =>
+        mailer.send(email, 'password-changed', {
+          username: user.username,
+          link: link('/password/forgot'),
+        }),
+      );
+    }
+    setFlash(res, 'password-reset');
+    res.redirect(303, '/login');
+  });
+
+  return router;
+}

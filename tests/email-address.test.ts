@@ -1,0 +1,182 @@
+import { Browser } from './helpers/browser';
+import { linkIn, startMailServer, type MailServer } from './helpers/mail-server';
+import { createTestApp, PASSWORD, register, type TestApp } from './helpers/test-app';
+
+const PUBLIC_URL = 'https://site.example';
+
+let mail: MailServer;
+let t: TestApp;
+beforeAll(async () => {
+  mail = await startMailServer();
+  t = await createTestApp({
+    MAIL_URL: mail.url,
+    PUBLIC_URL,
+    // Every test client is 127.0.0.1; the limits are tested in password-reset.test.ts.
+    EMAIL_LINKS_PER_ADDRESS: '100',
+    EMAIL_LINKS_PER_IP: '1000',
+  });
+});
+afterAll(async () => {
+  await t.close();
+  await mail.stop();
+});
+
+const userRow = (username: string) => t.db('users').where({ username }).first();
+const follow = (browser: Browser, link: string) => browser.get(new URL(link).pathname);
+
+async function registerWith(username: string, email: string) {
+  const browser = new Browser(t.app);
+  const res = await browser.submit('/register', { username, password: PASSWORD, email });
+  expect(res.status).toBe(303);
+  return browser;
+}
+
+/** Adds or changes the address from the account page, as its form does. */
+const setAddress = (browser: Browser, email: string) =>
+  browser.submit('/account/email', { email }, { from: '/account' });
+
+describe('an e-mail address at registration', () => {
+  it('is optional, with the reason it is asked for', async () => {
+    const form = await new Browser(t.app).get('/register');
+    expect(form.text).toContain('E-mail address (optional)');
+    expect(form.text).toContain('Only used to reset your password if you forget it.');
+    expect(form.text).toMatch(/id="email"[^>]*type="email"[^>]*autocomplete="email"/);
+    expect(form.text).not.toMatch(/id="email"[^>]*required/);
+    await register(new Browser(t.app), 'no_address');
+    expect((await userRow('no_address'))?.pending_email).toBeNull();
+  });
+
+  it('waits, unverified, until the link sent to it is followed (signed in or not)', async () => {
+    await registerWith('verifier', 'Verifier@Example.ORG ');
+    expect(await userRow('verifier')).toMatchObject({
+      email: null,
+      pending_email: 'Verifier@example.org',
+    });
+    const message = await mail.next('Verifier@example.org');
+    expect(message.subject).toBe('Confirm your e-mail address');
+    const link = linkIn(message);
+    expect(link).toMatch(new RegExp(`^${PUBLIC_URL}/email/verify/[\\w-]{43}$`));
+    expect(message.html).toContain(`<a href="${link}">`);
+
+    const elsewhere = new Browser(t.app);
+    const res = await follow(elsewhere, link);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(await userRow('verifier')).toMatchObject({
+      email: 'Verifier@example.org',
+      pending_email: null,
+    });
+    expect((await elsewhere.get('/')).text).toContain('Your e-mail address is confirmed.');
+    expect((await follow(new Browser(t.app), link)).status).toBe(400);
+  });
+
+  it('is refused with a message when it is not an address, and the rest of the form is kept', async () => {
+    const res = await new Browser(t.app).submit('/register', {
+      username: 'typo_maker',
+      password: PASSWORD,
+      email: 'name at example dot org',
+    });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('That does not look like an e-mail address.');
+    expect(res.text).toContain('value="typo_maker"');
+    expect(res.text).toContain('value="name at example dot org"');
+  });
+});
+
+describe('the e-mail address on the account page', () => {
+  it('adds an address: the link goes to it, and the page says it is waiting', async () => {
+    const browser = new Browser(t.app);
+    await register(browser, 'adder');
+    const res = await setAddress(browser, 'adder@example.org');
+    expect(res.status).toBe(303);
+    const page = await browser.get('/account');
+    expect(page.text).toContain('Waiting for confirmation: <strong>adder@example.org</strong>');
+    expect(page.text).toContain('Send the link again');
+    await follow(browser, linkIn(await mail.next('adder@example.org')));
+    expect((await browser.get('/account')).text).toContain(
+      'Confirmed: <strong>adder@example.org</strong>',
+    );
+  });
+
+  it('sends the link again on request, and only the newest link works', async () => {
+    const browser = await registerWith('resender', 'resender@example.org');
+    const first = linkIn(await mail.next('resender@example.org'));
+    await browser.submit('/account/email/resend', {}, { from: '/account' });
+    const second = linkIn(await mail.next('resender@example.org'));
+    expect((await follow(new Browser(t.app), first)).status).toBe(400);
+    expect((await follow(new Browser(t.app), second)).status).toBe(303);
+  });
+
+  it('changing a verified address tells the old address, and the new one counts once verified', async () => {
+    const browser = await registerWith('mover', 'old@example.org');
+    await follow(browser, linkIn(await mail.next('old@example.org')));
+    await setAddress(browser, 'new@example.org');
+    const notice = await mail.next('old@example.org');
+    expect(notice.subject).toBe('The e-mail address on your account was changed');
+    expect(notice.text).toContain('asked to change its e-mail address');
+    expect(notice.text).not.toContain('new@example.org');
+    // Until the new address is verified, the old one is still the one on the account.
+    expect(await userRow('mover')).toMatchObject({
+      email: 'old@example.org',
+      pending_email: 'new@example.org',
+    });
+    await follow(browser, linkIn(await mail.next('new@example.org')));
+    expect(await userRow('mover')).toMatchObject({ email: 'new@example.org', pending_email: null });
+  });
+
+  it('removing a verified address tells that address', async () => {
+    const browser = await registerWith('remover', 'gone@example.org');
+    await follow(browser, linkIn(await mail.next('gone@example.org')));
+    const res = await browser.submit('/account/email/remove', {}, { from: '/account' });
+    expect(res.status).toBe(303);
+    expect(await userRow('remover')).toMatchObject({ email: null, pending_email: null });
+    const notice = await mail.next('gone@example.org');
+    expect(notice.text).toContain('removed this e-mail address');
+  });
+
+  it('is unique among verified addresses: a second account cannot verify one already taken', async () => {
+    const first = await registerWith('first_owner', 'shared@example.org');
+    const second = await registerWith('second_owner', 'shared@example.org');
+    const firstLink = linkIn(await mail.next('shared@example.org'));
+    const secondLink = linkIn(await mail.next('shared@example.org'));
+    await follow(first, firstLink);
+    const res = await follow(second, secondLink);
+    expect(res.status).toBe(303);
+    expect((await second.get('/account')).text).toContain(
+      'That e-mail address is already confirmed on another account.',
+    );
+    expect((await userRow('second_owner'))?.email).toBeNull();
+    expect((await userRow('first_owner'))?.email).toBe('shared@example.org');
+  });
+
+  it('refuses a bad address with the message beside the field', async () => {
+    const browser = new Browser(t.app);
+    await register(browser, 'bad_address');
+    const res = await setAddress(browser, 'not-an-address');
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('That does not look like an e-mail address.');
+    expect(res.text).toMatch(/id="email"[^>]*aria-invalid="true"/);
+  });
+
+  it('is behind the recent-authentication guard', async () => {
+    const browser = new Browser(t.app);
+    await register(browser, 'stale_address');
+    const token = await browser.csrfToken('/account');
+    const row = await t
+      .db('sessions')
+      .where({ user_id: (await userRow('stale_address')).id })
+      .first();
+    const sess = typeof row.sess === 'string' ? JSON.parse(row.sess) : row.sess;
+    sess.loginAt = Date.now() - 11 * 60_000;
+    await t
+      .db('sessions')
+      .where({ sid: row.sid })
+      .update({ sess: JSON.stringify(sess) });
+    const res = await browser.post('/account/email', { email: 'late@example.org', _csrf: token });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/confirm-password?next=%2Faccount');
+    expect((await userRow('stale_address'))?.pending_email).toBeNull();
+  });
+});
