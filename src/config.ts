@@ -322,7 +322,10 @@ export function loadConfig(
       url: env.MAIL_URL,
       from: env.MAIL_FROM,
       outboxDir: path.resolve(projectRoot, env.MAIL_OUTBOX_DIR),
-      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+      publicUrl: (env.PUBLIC_URL ?? `http://${localHost(env.HOST)}:${env.PORT}`).replace(
+        /\/+$/,
+        '',
+      ),
       resetMinutes: env.PASSWORD_RESET_MINUTES,
       verifyHours: env.EMAIL_VERIFY_HOURS,
       linksPerAddress: env.EMAIL_LINKS_PER_ADDRESS,
@@ -338,6 +341,12 @@ export function loadConfig(
 export function readConfig(): Config {
   dotenv.config({ quiet: true });
   return loadConfig(process.env, { defaultEnv: runningBuild ? 'production' : 'development' });
+}
+
+/** Where a development server is reached: its HOST, or localhost when it listens everywhere. */
+function localHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** `PORT=` in a .env file means "not set", as it does to a person reading the file. */

@@ -28,7 +28,7 @@ const forgotForm = z.object({ email: emailField });
  *    changes by any route. Links are built from PUBLIC_URL, never from the request's Host.
  * 3. Following the link moves the token into a short-lived HttpOnly cookie and redirects, so the
  *    token leaves the address bar (and the history, and the Referer of anything after it);
- *    these answers send `Referrer-Policy: no-referrer` and `Cache-Control: no-store`.
+ *    that answer sends `Referrer-Policy: no-referrer`, and none of these pages is cached.
  * 4. The new password meets the same rules as at registration. Setting it ends every session of
  *    the user (by user id) and every other token, sends a "your password was changed" notice,
  *    and sends the person to log in: OWASP advises against signing in automatically after a
@@ -52,10 +52,10 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
   const link = (path: string) => `${config.mail.publicUrl}${path}`;
 
   // Without mail there is no reset: these pages do not exist (404). With it, nothing here may
-  // be cached, and no page here may tell another site its address (the token is in it).
+  // be cached.
   const resetPages: RequestHandler = (_req, res, next) => {
     if (mailer.mode === 'off') return next('router');
-    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+    res.set('Cache-Control', 'no-store');
     next();
   };
   router.use('/password', resetPages);
@@ -102,6 +102,10 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
 
   // The link from the mail: the token goes into a cookie, and out of the address bar.
   router.get('/password/reset/:token', async (req, res) => {
+    // The address of this answer holds the token: nothing may send it on as a Referer. (Only
+    // here: under no-referrer, browsers send `Origin: null` with a form's POST, which the
+    // same-origin check rightly refuses, so the pages with forms keep the site's policy.)
+    res.set('Referrer-Policy', 'no-referrer');
     const token = req.params.token;
     if (!(await tokens.check(token, 'reset-password'))) return expired(res);
     res.cookie(cookie.name, token, {

@@ -3,7 +3,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, withFreshPage } from './chromium';
-import { startSite, submitLogin, type Site } from './site';
+import { DEMO_EMAIL, followMailedLink, startSite, submitLogin, type Site } from './site';
 
 let site: Site;
 let chromium: Browser;
@@ -70,6 +70,45 @@ const PAGES: {
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.locator('#password-suggestions').waitFor();
     },
+  },
+  {
+    name: 'forgot your password',
+    title: 'Forgot your password?',
+    signedIn: false,
+    open: (page) => page.goto(`${site.url}/password/forgot`),
+  },
+  {
+    name: 'check your e-mail',
+    title: 'Check your e-mail',
+    signedIn: false,
+    async open(page) {
+      await page.goto(`${site.url}/password/forgot`);
+      await page.getByLabel('E-mail address').fill(DEMO_EMAIL);
+      await page.getByRole('button', { name: 'Send the link' }).click();
+    },
+  },
+  {
+    name: 'choose a new password',
+    title: 'Choose a new password',
+    signedIn: false,
+    async open(page) {
+      await page.goto(`${site.url}/password/forgot`);
+      await page.getByLabel('E-mail address').fill(DEMO_EMAIL);
+      await page.getByRole('button', { name: 'Send the link' }).click();
+      await followMailedLink(page, site, 'Reset your password');
+    },
+  },
+  {
+    name: 'an expired link',
+    title: 'This link has expired',
+    signedIn: false,
+    open: (page) => page.goto(`${site.url}/password/reset/not-a-token-that-exists`),
+  },
+  {
+    name: 'the development outbox',
+    title: 'Development outbox',
+    signedIn: false,
+    open: (page) => page.goto(`${site.url}/dev/outbox`),
   },
   {
     name: 'page not found',

@@ -3,7 +3,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../seeds/demo-user';
 import { launchChromium, withFreshPage } from './chromium';
-import { startOtherSite, startSite, submitLogin, type Site } from './site';
+import { followMailedLink, startOtherSite, startSite, submitLogin, type Site } from './site';
 
 let site: Site;
 let chromium: Browser;
@@ -225,5 +225,46 @@ describe('your sessions, in two browsers', () => {
     } finally {
       await Promise.all([first.close(), second.close()]);
     }
+  });
+});
+
+describe('a way back in, through the development outbox', () => {
+  it('verify an address, forget the password, reset it by the mailed link, log in with the new one', async () => {
+    const username = 'way_back';
+    const email = 'way.back@example.org';
+    const newPassword = 'lanterns found again by the harbour';
+    await withFreshPage(chromium, async (page) => {
+      await page.goto(`${site.url}/register`);
+      await page.getByLabel('Username').fill(username);
+      await page.getByLabel('Password').fill(GOOD_PASSWORD);
+      await page.getByLabel('E-mail address (optional)').fill(email);
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.waitForURL(`${site.url}/dashboard`);
+
+      await followMailedLink(page, site, 'Confirm your e-mail address');
+      expect(pathOf(page)).toBe('/account');
+      expect(await page.locator('.flash').innerText()).toContain(
+        'Your e-mail address is confirmed.',
+      );
+      await page.getByRole('button', { name: 'Log out' }).click();
+
+      await page.goto(`${site.url}/login`);
+      await page.getByRole('link', { name: 'Forgot your password?' }).click();
+      await page.getByLabel('E-mail address').fill(email);
+      await page.getByRole('button', { name: 'Send the link' }).click();
+      expect(await heading(page)).toBe('Check your e-mail');
+
+      await followMailedLink(page, site, 'Reset your password');
+      // The token has left the address bar.
+      expect(pathOf(page)).toBe('/password/reset');
+      expect(page.url()).toBe(`${site.url}/password/reset`);
+      await page.getByLabel('New password').fill(newPassword);
+      await page.getByRole('button', { name: 'Set the new password' }).click();
+      expect(pathOf(page)).toBe('/login');
+      expect(await page.locator('.flash').innerText()).toContain('Log in with your new password.');
+
+      await submitLogin(page, username, newPassword);
+      await page.waitForURL(`${site.url}/dashboard`);
+    });
   });
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { DEMO_USERNAME } from '../../seeds/demo-user';
 import { projectRoot } from '../../src/paths';
 import { launchChromium } from './chromium';
-import { startSite, submitLogin } from './site';
+import { DEMO_EMAIL, followMailedLink, startSite, submitLogin } from './site';
 
 const OUT = path.join(projectRoot, 'docs', 'screenshots');
 
@@ -63,6 +63,18 @@ async function main() {
 
         await page.goto(`${site.url}/session`);
         await shot('session-panel');
+
+        // The way back in: the form, the outbox where development mail goes, the new password.
+        await page.getByRole('button', { name: 'Log out' }).click();
+        await page.goto(`${site.url}/password/forgot`);
+        await page.getByLabel('E-mail address').fill(DEMO_EMAIL);
+        await shot('forgot-password');
+        await page.getByRole('button', { name: 'Send the link' }).click();
+        await followMailedLink(page, site, 'Reset your password');
+        await shot('reset-password');
+        await page.goto(`${site.url}/dev/outbox`);
+        await page.getByRole('link', { name: 'Reset your password' }).first().click();
+        await shot('outbox-message');
         await context.close();
       }
     }

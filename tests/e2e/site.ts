@@ -4,10 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { hashPassword } from '../../src/auth/passwords';
-import { createAccount } from '../../src/auth/users';
+import { createAccount, markEmailVerified } from '../../src/auth/users';
 import { createDatabase } from '../../src/db';
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../seeds/demo-user';
 import { freePort, startServer, type ServerProcess } from '../helpers/server-process';
+
+/** The demo account's address in the browser tests, verified, for the password reset flow. */
+export const DEMO_EMAIL = 'demo@example.org';
 
 export interface Site {
   url: string;
@@ -25,14 +28,21 @@ export async function startSite(): Promise<Site> {
   const db = createDatabase({ databaseUrl });
   try {
     await db.migrate.latest();
-    await createAccount(db, {
+    const { user } = await createAccount(db, {
       username: DEMO_USERNAME,
       passwordHash: await hashPassword(DEMO_PASSWORD, 10),
+      pendingEmail: DEMO_EMAIL,
     });
+    await markEmailVerified(db, user.id, DEMO_EMAIL);
   } finally {
     await db.destroy();
   }
-  const server = await startServer({ NODE_ENV: 'development', DATABASE_URL: databaseUrl });
+  // Development without MAIL_URL: mail goes to an outbox (of its own here), shown at /dev/outbox.
+  const server = await startServer({
+    NODE_ENV: 'development',
+    DATABASE_URL: databaseUrl,
+    MAIL_OUTBOX_DIR: path.join(dir, 'outbox'),
+  });
   return {
     url: server.url,
     server,
@@ -76,4 +86,23 @@ export async function submitLogin(page: Page, username = DEMO_USERNAME, password
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/**
+ * Opens the newest message with this subject in the development outbox (waiting a little: mail
+ * is written just after the answer that caused it) and follows the link in it.
+ */
+export async function followMailedLink(page: Page, site: Site, subject: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await page.goto(`${site.url}/dev/outbox`);
+    const link = page.getByRole('link', { name: subject }).first();
+    if ((await link.count()) > 0) {
+      await link.click();
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`no "${subject}" in the outbox`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await page.locator('main ul a').first().click();
 }
