@@ -118,7 +118,23 @@ export function createDatabase(config: Pick<Config, 'databaseUrl'>, logger?: Log
     // Reported, not fatal: every query will fail with a clear error and the site answers 503.
     logger?.error({ err: error }, 'cannot create the database directory');
   }
-  return knex(knexConfig(config.databaseUrl));
+  return knex({ ...knexConfig(config.databaseUrl), ...(logger && { log: knexLog(logger) }) });
+}
+
+/**
+ * knex's own warnings ("Acquire connection error", "Connection Error" while a server restarts)
+ * go to the app's logger as structured lines, not to console.log: in production they are JSON
+ * like every other line, and in the tests they are as quiet as the rest of the log.
+ */
+function knexLog(logger: Logger): Knex.Config['log'] {
+  const line = (level: 'warn' | 'error' | 'debug') => (message: unknown) =>
+    logger[level]({ event: 'knex' }, String(message));
+  return {
+    warn: line('warn'),
+    error: line('error'),
+    deprecate: line('warn'),
+    debug: line('debug'),
+  };
 }
 
 /** A fresh clone has no data/ folder; SQLite creates the file but not its directory. */

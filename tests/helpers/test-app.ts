@@ -50,8 +50,8 @@ export async function createTestApp(
     DATABASE_URL: url,
     ...env,
   });
-  const db = createDatabase(config);
   const logger = createLogger(config, logStream);
+  const db = createDatabase(config, logger);
   const store = createSessionStore(config, db, logger);
   onStore?.(store);
   // Retries a few milliseconds apart: the tests wait for them, not for production's seconds.
