@@ -119,7 +119,7 @@ const environmentSchema = z.object({
   EMAIL_LINKS_PER_ADDRESS: integer('EMAIL_LINKS_PER_ADDRESS', 1, 1000, 3),
   EMAIL_LINKS_PER_IP: integer('EMAIL_LINKS_PER_IP', 1, 100_000, 20),
   DOCS_URL: z
-    .url({ error: "DOCS_URL must be a URL (where this project's README is published)" })
+    .url({ error: "DOCS_URL must be a URL (where this project's files can be read)" })
     .optional(),
 });
 
@@ -176,7 +176,10 @@ export interface Config {
     readonly registrationsPerIp: number;
   };
   readonly logLevel: string;
-  /** Where the README is published; the /session page links its sections there. */
+  /**
+   * Where this project's files can be read on the web (a repository's file view, say): the
+   * /session page links the sections of docs/sessions.md there.
+   */
   readonly docsUrl?: string;
   readonly mail: {
     /** smtp:// or smtps:// server; unset: the development outbox, or no mail elsewhere. */

@@ -10,7 +10,7 @@ import { createTestDatabaseUrl } from './helpers/test-app';
  * express-mysql-session, better-sqlite3-session-store, connect-redis), called directly the way
  * any caller may, not only express-session. Where this store differs on purpose (a size limit,
  * touch() writing only past a threshold, no resurrection of a row that was deleted while its
- * session was in use), the README says so and session-store-faults.test.ts covers it.
+ * session was in use), docs/security.md says so and session-store-faults.test.ts covers it.
  */
 
 const logger = createLogger({ logLevel: 'silent' });

@@ -339,7 +339,7 @@ describe('recent authentication (sudo mode)', () => {
 describe('your session, as the server sees it (linked from the dashboard)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ TRUST_PROXY: '1', DOCS_URL: 'https://docs.example/README' });
+    t = await createTestApp({ TRUST_PROXY: '1', DOCS_URL: 'https://code.example/repo/blob/main' });
   });
   afterAll(() => t.close());
 
@@ -361,16 +361,18 @@ describe('your session, as the server sees it (linked from the dashboard)', () =
     expect(page).not.toContain(String(row?.sess.authHash));
     expect(page).toContain('After 30 minutes without a request');
     expect(page).toContain('12 hours after you logged in');
-    expect(page).toContain('href="https://docs.example/README#what-the-session-holds"');
+    expect(page).toContain(
+      'href="https://code.example/repo/blob/main/docs/sessions.md#what-the-session-holds"',
+    );
   });
 
-  it('names the README sections when DOCS_URL is not set', async () => {
+  it('names the docs/sessions.md sections when DOCS_URL is not set', async () => {
     const plain = await createTestApp({}, { databaseUrl: t.databaseUrl });
     try {
       const browser = new Browser(plain.app);
       await browser.submit('/login', { username: 'panel_user', password: PASSWORD });
       const page = (await browser.get('/session')).text;
-      expect(page).toContain('Explained in the README, “What the session holds”.');
+      expect(page).toContain('Explained in docs/sessions.md, “What the session holds”.');
     } finally {
       await plain.close();
     }

@@ -50,7 +50,7 @@ export async function authenticate(
   }
   if (hashCost(account.passwordHash) >= cost) return account;
   // A new hash changes the credential stamp: this user's other sessions end at their next
-  // request, as after a password change (README, "Raising BCRYPT_COST").
+  // request, as after a password change (docs/security.md, "Raising BCRYPT_COST").
   const passwordHash = await hashPassword(credentials.password, cost, owner);
   await updatePasswordHash(db, account.user.id, passwordHash);
   return { ...account, passwordHash };

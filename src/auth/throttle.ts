@@ -18,7 +18,7 @@ export const RATE_LIMITS_TABLE = 'rate_limits';
 /**
  * Throttling of password checks and registrations (OWASP's Authentication Cheat Sheet, NIST
  * 800-63B section 3.2.2), counted in the database with rate-limiter-flexible so that every
- * instance shares the counts. The model, in the README's words ("The login throttle"):
+ * instance shares the counts. The model, as docs/security.md tells it ("The login throttle"):
  *
  * - Failed logins count per (account, client address) pair: past LOGIN_FAILURES_PER_PAIR in a
  *   window, that pair is refused. An attacker hammering an account from one address locks out

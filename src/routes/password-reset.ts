@@ -18,7 +18,7 @@ const forgotForm = z.object({ email: emailField });
 
 /**
  * "Forgot your password?", the way OWASP's Forgot Password Cheat Sheet and ASVS 5.0 V6.4 lay it
- * out (the steps, in the README's "Password reset"):
+ * out (the steps, in docs/password-reset.md):
  *
  * 1. /password/forgot asks for the e-mail address and always gives the same answer, status and
  *    page, whether or not an account has it; the lookup and the mail happen after the answer

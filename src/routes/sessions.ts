@@ -29,7 +29,7 @@ export function sessionRoutes(deps: AppDependencies): Router {
     res.render('sessions', {
       title: 'Your sessions',
       // MemoryStore keeps sessions as JSON in this process only: without the table's user_id
-      // column there is nothing to list them by (see the README, "Your sessions").
+      // column there is nothing to list them by (see docs/sessions.md, "Your sessions").
       databaseStore: userSessions !== undefined,
       recordIp: config.session.recordIp,
       sessions: sessions?.map((session) => ({

@@ -6,7 +6,7 @@ import { normaliseUsername } from '../auth/usernames';
 /**
  * The client's address as Express sees it through TRUST_PROXY hops: what the logs record.
  * With TRUST_PROXY set, this is whatever the proxy put in X-Forwarded-For, so the app must be
- * reachable only through that proxy (see the README's "Behind a reverse proxy").
+ * reachable only through that proxy (see docs/production.md, "Behind a reverse proxy").
  */
 export function clientIp(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';

@@ -16,7 +16,7 @@ export const sameOriginOnly: RequestHandler = (req, _res, next) => {
   const origin = req.get('Origin');
   // The Host header, not req.host: behind a trusted proxy Express would take X-Forwarded-Host,
   // which a client can send too, and then any Origin could be made to look like ours. The proxy
-  // passes Host through (README, "Behind a reverse proxy").
+  // passes Host through (docs/production.md, "Behind a reverse proxy").
   if (
     req.get('Sec-Fetch-Site') === 'cross-site' ||
     (origin !== undefined && origin !== `${req.protocol}://${req.get('Host')}`)
