@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../db';
-import { readSessionTimestamp, sessionTimestamp } from '../session/knex-store';
+import { sessionTimestamp } from '../session/knex-store';
 
 /** What a token is for: one purpose can never be used for the other. */
 export type TokenPurpose = 'verify-email' | 'reset-password';
@@ -87,6 +87,3 @@ export function createAccountTokens(db: Database): AccountTokens {
     },
   };
 }
-
-/** When a token row expires, as a time (for tests and the operators' view). */
-export const tokenExpiry = (value: string | Date): Date => new Date(readSessionTimestamp(value));

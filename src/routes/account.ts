@@ -14,12 +14,13 @@ import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
 import type { Config } from '../config';
 import type { AppDependencies } from '../dependencies';
 import { clientIp, workOwner } from '../security/client-address';
-import { afterAnswer } from '../mail/after-answer';
+import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';
 
 /** The account page: change the password, delete the account. Both ask for the password again. */
 export function accountRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, throttle, securityLog, userSessions, tokens, mailer, logger } = deps;
+  const { config, db, auth, throttle, securityLog, userSessions, tokens } = deps;
+  const notifyPasswordChanged = passwordChangedNotice(deps);
 
   /**
    * The password check of this page. Never refused by the login throttle (an attacker failing
@@ -75,15 +76,7 @@ export function accountRoutes(deps: AppDependencies): Router {
     // This session continues under a new id, stamped with the new credentials.
     await auth.logIn(req, { user, passwordHash });
     securityLog.record(req, 'password_changed', { userId: user.id });
-    if (user.email) {
-      const email = user.email;
-      afterAnswer(res, logger, 'password change notice not sent', () =>
-        mailer.send(email, 'password-changed', {
-          username: user.username,
-          link: `${config.mail.publicUrl}/password/forgot`,
-        }),
-      );
-    }
+    notifyPasswordChanged(res, user);
     setFlash(res, 'password-changed');
     res.redirect(303, '/account');
   });

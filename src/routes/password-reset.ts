@@ -12,6 +12,7 @@ import { findAccountByEmail, findAccountById, updatePasswordHash } from '../auth
 import type { AppDependencies } from '../dependencies';
 import { clientIp, workOwner } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
+import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';
 
 const forgotForm = z.object({ email: emailField });
@@ -37,6 +38,7 @@ const forgotForm = z.object({ email: emailField });
 export function passwordResetRoutes(deps: AppDependencies): Router {
   const { config, db, mailer, tokens, throttle, userSessions, securityLog, logger } = deps;
   const router = Router();
+  const notifyPasswordChanged = passwordChangedNotice(deps);
   const cookie = {
     // __Host-: only this exact host, over https, with Path=/ (so the path cannot be narrowed).
     name: config.isProduction ? '__Host-reset' : 'reset',
@@ -166,15 +168,7 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
     if (!used) return expired(res);
     res.clearCookie(cookie.name, cookie.options);
     securityLog.record(req, 'password_reset', { userId: user.id });
-    if (user.email) {
-      const email = user.email;
-      afterAnswer(res, logger, 'password change notice not sent', () =>
-        mailer.send(email, 'password-changed', {
-          username: user.username,
-          link: link('/password/forgot'),
-        }),
-      );
-    }
+    notifyPasswordChanged(res, user);
     setFlash(res, 'password-reset');
     res.redirect(303, '/login');
   });
