@@ -13,7 +13,8 @@ import { requireRecentAuth } from '../auth/require-recent-auth';
 import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
 import type { Config } from '../config';
 import type { AppDependencies } from '../dependencies';
-import { clientIp, workOwner } from '../security/client-address';
+import { workOwner } from '../auth/work-owner';
+import { clientIp } from '../security/client-address';
 import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';
 

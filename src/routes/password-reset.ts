@@ -10,7 +10,8 @@ import {
 import { hashPassword } from '../auth/passwords';
 import { findAccountByEmail, findAccountById, updatePasswordHash } from '../auth/users';
 import type { AppDependencies } from '../dependencies';
-import { clientIp, workOwner } from '../security/client-address';
+import { workOwner } from '../auth/work-owner';
+import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
 import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';

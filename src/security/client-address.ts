@@ -1,7 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Request } from 'express';
-import type { PasswordWorkOwner } from '../auth/password-pool';
-import { normaliseUsername } from '../auth/usernames';
 
 /**
  * The client's address as Express sees it through TRUST_PROXY hops: what the logs record.
@@ -46,10 +44,4 @@ function expandIPv6(ip: string): string[] {
   return [...left, ...Array<string>(missing).fill('0'), ...right].map((group) =>
     parseInt(group, 16).toString(16),
   );
-}
-
-/** Who password work for this request is for: the password threads' fair shares. */
-export function workOwner(req: Request, username?: string): PasswordWorkOwner {
-  const address = addressKey(clientIp(req));
-  return username === undefined ? { address } : { address, account: normaliseUsername(username) };
 }
