@@ -156,4 +156,21 @@ describe('the server process', () => {
       server.child.kill('SIGKILL');
     }
   }, 30_000);
+
+  it('in production without MAIL_URL, says at start-up that verification and reset are off', async () => {
+    const server = await startServer({
+      NODE_ENV: 'production',
+      DATABASE_URL: await createTestDatabaseUrl(),
+      SESSION_SECRETS: 'a-production-secret-that-is-long-enough-000000',
+    });
+    try {
+      expect(server.output()).toMatch(
+        /MAIL_URL is unset: e-mail verification and password reset are off/,
+      );
+      expect((await fetch(`${server.url}/password/forgot`)).status).toBe(404);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  }, 30_000);
 });
