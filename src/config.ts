@@ -55,6 +55,12 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
     .transform(Number)
     .refine((value) => value >= min && value <= max, `${name} must be between ${min} and ${max}`);
 
+const flag = (name: string, fallback: boolean) =>
+  z
+    .enum(['true', 'false'], { error: `${name} must be true or false` })
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true');
+
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
   SITE_NAME: z.string().trim().min(1).max(60).default('Session Starter'),
@@ -79,20 +85,14 @@ const environmentSchema = z.object({
   SESSION_IDLE_MINUTES: integer('SESSION_IDLE_MINUTES', 1, 60 * 24 * 30, 30),
   SESSION_ABSOLUTE_HOURS: integer('SESSION_ABSOLUTE_HOURS', 1, 24 * 90, 12),
   SESSION_STORE: z.enum(['database', 'memory']).default('database'),
-  SESSION_RECORD_IP: z
-    .enum(['true', 'false'], { error: 'SESSION_RECORD_IP must be true or false' })
-    .default('true'),
+  SESSION_RECORD_IP: flag('SESSION_RECORD_IP', true),
   RECENT_AUTH_MINUTES: integer('RECENT_AUTH_MINUTES', 1, 24 * 60, 10),
   TRUST_PROXY: integer('TRUST_PROXY', 0, 10, 0),
   BCRYPT_COST: integer('BCRYPT_COST', 4, 15, 10),
   PASSWORD_MIN_LENGTH: integer('PASSWORD_MIN_LENGTH', 8, 64, 15),
   PASSWORD_MIN_SCORE: integer('PASSWORD_MIN_SCORE', 0, 4, 3),
   HISTORY_LENGTH: integer('HISTORY_LENGTH', 0, 50, 10),
-  HISTORY_FOR_ANONYMOUS: z
-    .enum(['true', 'false'], {
-      error: 'HISTORY_FOR_ANONYMOUS must be true or false',
-    })
-    .default('false'),
+  HISTORY_FOR_ANONYMOUS: flag('HISTORY_FOR_ANONYMOUS', false),
   THROTTLE_WINDOW_MINUTES: integer('THROTTLE_WINDOW_MINUTES', 1, 24 * 60, 15),
   LOGIN_FAILURES_PER_PAIR: integer('LOGIN_FAILURES_PER_PAIR', 1, 1000, 10),
   LOGIN_FAILURES_PER_ACCOUNT: integer('LOGIN_FAILURES_PER_ACCOUNT', 1, 100_000, 100),
@@ -300,7 +300,7 @@ export function loadConfig(
       idleMinutes: env.SESSION_IDLE_MINUTES,
       absoluteHours: env.SESSION_ABSOLUTE_HOURS,
       store: env.SESSION_STORE,
-      recordIp: env.SESSION_RECORD_IP === 'true',
+      recordIp: env.SESSION_RECORD_IP,
       recentAuthMinutes: env.RECENT_AUTH_MINUTES,
     },
     trustProxy: env.TRUST_PROXY,
@@ -308,7 +308,7 @@ export function loadConfig(
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
     passwordMinScore: env.PASSWORD_MIN_SCORE,
     historyLength: env.HISTORY_LENGTH,
-    historyForAnonymous: env.HISTORY_FOR_ANONYMOUS === 'true',
+    historyForAnonymous: env.HISTORY_FOR_ANONYMOUS,
     throttle: {
       windowMinutes: env.THROTTLE_WINDOW_MINUTES,
       loginFailuresPerPair: env.LOGIN_FAILURES_PER_PAIR,

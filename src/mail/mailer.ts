@@ -42,7 +42,7 @@ export interface OutboxMessage {
   text: string;
 }
 
-export function mailMode(config: Pick<Config, 'env' | 'mail'>): MailMode {
+function mailMode(config: Pick<Config, 'env' | 'mail'>): MailMode {
   if (config.mail.url) return 'smtp';
   return config.env === 'development' ? 'outbox' : 'off';
 }

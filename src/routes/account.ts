@@ -1,5 +1,4 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { confirmPassword } from '../auth/credentials';
 import {
   changePasswordForm,
   deleteAccountForm,
@@ -9,34 +8,21 @@ import {
 } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
+import { passwordConfirmation } from '../auth/password-confirmation';
 import { requireRecentAuth } from '../auth/require-recent-auth';
 import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
 import type { Config } from '../config';
 import type { AppDependencies } from '../dependencies';
 import { workOwner } from '../auth/work-owner';
-import { clientIp } from '../security/client-address';
 import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';
 
 /** The account page: change the password, delete the account. Both ask for the password again. */
 export function accountRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, throttle, securityLog, userSessions, tokens } = deps;
+  const { config, db, auth, securityLog, userSessions, tokens } = deps;
   const notifyPasswordChanged = passwordChangedNotice(deps);
 
-  /**
-   * The password check of this page. Never refused by the login throttle (an attacker failing
-   * to log in must not stop the owner from changing the password), but limited on its own, so
-   * that a stolen session is no way to guess the password without limit either.
-   */
-  const passwordConfirmed = async (req: Request, user: User, password: string) => {
-    const attempt = await throttle.confirmationAttempt(user, clientIp(req));
-    const cost = config.bcryptCost;
-    const account = await attempt.run((owner) =>
-      confirmPassword(db, user.id, password, { cost, owner }),
-    );
-    if (!account) securityLog.record(req, 'password_check_failed', { userId: user.id });
-    return account !== undefined;
-  };
+  const passwordConfirmed = passwordConfirmation(deps);
   const router = Router();
   // The account page and its actions need a signed-in user with a recent password entry
   // (require-recent-auth.ts). Route by route: a router.use('/account') would also catch

@@ -1,17 +1,17 @@
 import { Router, type Request, type Response } from 'express';
-import { confirmPassword } from '../auth/credentials';
+import { passwordConfirmation } from '../auth/password-confirmation';
 import { confirmPasswordForm, parseForm, type FieldErrors } from '../auth/forms';
 import { currentUser, requireLogin } from '../auth/require-login';
 import { safeNextPath } from '../auth/safe-redirect';
 import type { AppDependencies } from '../dependencies';
-import { clientIp } from '../security/client-address';
 
 /**
  * "Confirm your password": where requireRecentAuth sends a session that has not entered its
  * password lately, before a sensitive page or action; afterwards, back to `next`.
  */
 export function confirmPasswordRoutes(deps: AppDependencies): Router {
-  const { config, db, throttle, securityLog } = deps;
+  const { config, securityLog } = deps;
+  const passwordConfirmed = passwordConfirmation(deps);
   const router = Router();
   router.use('/confirm-password', requireLogin, (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -36,13 +36,7 @@ export function confirmPasswordRoutes(deps: AppDependencies): Router {
     const form = await parseForm(confirmPasswordForm, req.body);
     if (!form.ok) return render(req, res, 400, form.errors);
     // Counted like any password check: its own limit per signed-in account, and the budgets.
-    const attempt = await throttle.confirmationAttempt(user, clientIp(req));
-    const cost = config.bcryptCost;
-    const account = await attempt.run((owner) =>
-      confirmPassword(db, user.id, form.data.password, { cost, owner }),
-    );
-    if (!account) {
-      securityLog.record(req, 'password_check_failed', { userId: user.id });
+    if (!(await passwordConfirmed(req, user, form.data.password))) {
       return render(req, res, 400, { password: 'Incorrect password.' });
     }
     req.session.confirmedAt = Date.now();
