@@ -83,7 +83,9 @@ const PAGES: {
     signedIn: false,
     async open(page) {
       await page.goto(`${site.url}/password/forgot`);
-      await page.getByLabel('E-mail address').fill(DEMO_EMAIL);
+      // An address with no account gets the same page, and leaves the demo address its three
+      // links per hour (EMAIL_LINKS_PER_ADDRESS) for the reset page in both colour schemes.
+      await page.getByLabel('E-mail address').fill('nobody@example.org');
       await page.getByRole('button', { name: 'Send the link' }).click();
     },
   },
@@ -91,12 +93,12 @@ const PAGES: {
     name: 'choose a new password',
     title: 'Choose a new password',
     signedIn: false,
-    async open(page) {
-      await page.goto(`${site.url}/password/forgot`);
-      await page.getByLabel('E-mail address').fill(DEMO_EMAIL);
-      await page.getByRole('button', { name: 'Send the link' }).click();
-      await followMailedLink(page, site, 'Reset your password');
-    },
+    open: (page) =>
+      followMailedLink(page, site, 'Reset your password', async () => {
+        await page.goto(`${site.url}/password/forgot`);
+        await page.getByLabel('E-mail address').fill(DEMO_EMAIL);
+        await page.getByRole('button', { name: 'Send the link' }).click();
+      }),
   },
   {
     name: 'an expired link',

@@ -89,20 +89,28 @@ export async function submitLogin(page: Page, username = DEMO_USERNAME, password
 }
 
 /**
- * Opens the newest message with this subject in the development outbox (waiting a little: mail
- * is written just after the answer that caused it) and follows the link in it.
+ * Does what sends a message (`send`), then waits for that message to reach the development
+ * outbox and follows the link in it. Mail is written just after the answer that caused it, so
+ * the outbox is counted before `send`: the newest message with this subject is not enough, it
+ * may be an earlier one whose link a later request has already replaced.
  */
-export async function followMailedLink(page: Page, site: Site, subject: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
+export async function followMailedLink(
+  page: Page,
+  site: Site,
+  subject: string,
+  send: () => Promise<unknown>,
+): Promise<void> {
+  const sent = async () => {
     await page.goto(`${site.url}/dev/outbox`);
-    const link = page.getByRole('link', { name: subject }).first();
-    if ((await link.count()) > 0) {
-      await link.click();
-      break;
-    }
-    if (Date.now() > deadline) throw new Error(`no "${subject}" in the outbox`);
+    return page.getByRole('link', { name: subject, exact: true }).count();
+  };
+  const before = await sent();
+  await send();
+  const deadline = Date.now() + 10_000;
+  while ((await sent()) <= before) {
+    if (Date.now() > deadline) throw new Error(`no new "${subject}" in the outbox`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  await page.getByRole('link', { name: subject, exact: true }).first().click();
   await page.locator('main ul a').first().click();
 }
