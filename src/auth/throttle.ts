@@ -134,6 +134,10 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
    * Takes a point from every charge, in order. If one refuses, every point taken (the refused
    * one's included: consume counts it even as it refuses) is given back, and the request is
    * refused with 429 and the wait until that limit's window ends.
+   *
+   * In order rather than all at once: under attack most attempts are refused, and the first
+   * refusal (the pair's, usually) stops at one write and one give-back, where taking all five at
+   * once would cost ten writes. The price is a round trip per charge for an allowed attempt.
    */
   const take = async (charges: readonly Charge[], username?: string) => {
     sweep();
