@@ -42,6 +42,25 @@ describe('password work off the event loop', () => {
     }
   });
 
+  it('strength estimates run in one thread of their own, started by the first estimate', async () => {
+    // zxcvbn's dictionaries cost every thread that loads them about 65 MB: loaded in each of the
+    // bcrypt threads, they made the process hundreds of MB larger on a machine with many cores.
+    const pool = createPasswordPool({ threads: 3 });
+    try {
+      await Promise.all([1, 2, 3].map(() => pool.run({ op: 'hash', input: 'x', cost: 4 })));
+      expect(pool.threads()).toEqual({ password: 3, strength: 0 });
+      const estimates = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          pool.run({ op: 'strength', password: `lanterns over the harbour ${i}`, userInputs: [] }),
+        ),
+      );
+      for (const estimate of estimates) expect(estimate).toMatchObject({ score: 4 });
+      expect(pool.threads()).toEqual({ password: 3, strength: 1 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a full queue refuses new work at once with a 503 and Retry-After', async () => {
     const pool = createPasswordPool({ threads: 1, queueLimit: 2 });
     try {

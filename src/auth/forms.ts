@@ -149,7 +149,7 @@ export type FormResult<T> =
 
 /**
  * Validates a request body, keeping the first message for each field to show beside it. Async,
- * because judging a new password's strength runs in a password thread.
+ * because judging a new password's strength runs in a worker thread.
  */
 export async function parseForm<T>(schema: z.ZodType<T>, body: unknown): Promise<FormResult<T>> {
   const result = await schema.safeParseAsync(body ?? {});

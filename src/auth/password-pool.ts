@@ -30,6 +30,8 @@ export interface PasswordWorkOwner {
 export interface PasswordPool {
   /** Tasks with no owner (the seed, the benchmark's set-up) are not held to any share. */
   run(task: PasswordTask, owner?: PasswordWorkOwner): Promise<PasswordTaskResult>;
+  /** Threads started so far: bcrypt's, and the strength estimates' (0 until the first one). */
+  threads(): { password: number; strength: number };
   close(): Promise<void>;
 }
 
@@ -69,17 +71,29 @@ export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordP
   const runningPerAddress = options.runningPerAddress ?? 2;
   const waitingPerAddress = options.waitingPerAddress ?? 8;
   const worker = path.join(__dirname, `password-worker${paths.moduleExtension}`);
-  const pool = new Piscina<PasswordTask, PasswordTaskResult>({
-    filename: worker,
-    // The threads start with the pool and stay (idle, they hold no core and do not keep the
-    // process alive). Letting them end when idle cost more than it saved: in the benchmark,
-    // the first burst of logins after an idle spell lost tasks in a restarting pool.
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: Infinity,
-    // Run from TypeScript (npm run dev, the tests): the worker thread needs tsx's loader too.
-    execArgv: worker.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : [],
-  });
+  const threadPool = (size: number) =>
+    new Piscina<PasswordTask, PasswordTaskResult>({
+      filename: worker,
+      // The threads start with their pool and stay (idle, they hold no core and do not keep
+      // the process alive). Letting them end when idle cost more than it saved: in the
+      // benchmark, the first burst of logins after an idle spell lost tasks in a restarting pool.
+      minThreads: size,
+      maxThreads: size,
+      idleTimeout: Infinity,
+      // Run from TypeScript (npm run dev, the tests): the worker thread needs tsx's loader too.
+      execArgv: worker.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : [],
+    });
+  const pool = threadPool(threads);
+  // Strength estimates get one thread of their own, started by the first. zxcvbn's dictionaries
+  // cost every thread that loads them about 40 MB, and 65 MB once it has built its estimator:
+  // with four password threads, the process held 150 MB more than without them at start and
+  // 266 MB after estimates ran in each; with one thread for estimates, 40 MB and 119 MB.
+  // Estimates are rare (registering, changing a password) and take well under 100 ms, so one
+  // thread serves them, and a site where nobody registers never loads the dictionaries. They
+  // still take one of the `threads` places below, so the fair shares hold for them too.
+  let strengthPool: Piscina<PasswordTask, PasswordTaskResult> | undefined;
+  const poolFor = (task: PasswordTask) =>
+    task.op === 'strength' ? (strengthPool ??= threadPool(1)) : pool;
 
   // Our own queue in front of piscina, which only ever holds as many tasks as it has threads.
   // Left to queue on its own, piscina kept four tasks waiting for a whole 6-13 s run while later
@@ -173,7 +187,7 @@ export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordP
       // Whatever happens in a worker, the request gets an answer: a task not done by then is
       // abandoned (its thread replaced) and the visitor gets the 503 to try again.
       try {
-        return await pool.run(task, { signal: AbortSignal.timeout(TASK_DEADLINE_MS) });
+        return await poolFor(task).run(task, { signal: AbortSignal.timeout(TASK_DEADLINE_MS) });
       } catch (error) {
         if ((error as { name?: unknown }).name === 'AbortError') throw new PasswordWorkBusyError();
         throw error;
@@ -182,6 +196,9 @@ export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordP
         releaseSlot(owner);
       }
     },
-    close: () => pool.close(),
+    threads: () => ({ password: pool.threads.length, strength: strengthPool?.threads.length ?? 0 }),
+    async close() {
+      await Promise.all([pool.close(), strengthPool?.close()]);
+    },
   };
 }

@@ -16,7 +16,7 @@ export interface StrengthEstimate {
  * Judged on the first 64 characters: zxcvbn's matching grows much faster than the length, and a
  * password whose first 64 characters are strong is only stronger for the rest. With the l33t
  * substitutions capped too, the worst input (64 random digits) takes about 90 ms instead of
- * 700 ms. It runs in the password threads (passwords.ts), never on the event loop.
+ * 700 ms. It runs in a worker thread (password-pool.ts), never on the event loop.
  */
 const SCORED_LENGTH = 64;
 const L33T_SUBSTITUTIONS = 10;
@@ -28,7 +28,7 @@ let estimator: ZxcvbnFactory | undefined;
  * site's name count as known words, as the most common passwords do.
  */
 export function estimateStrength(password: string, userInputs: string[]): StrengthEstimate {
-  // Built on first use, in the thread that uses it: about 20 MB of dictionaries.
+  // Built on first use, in the one thread that runs estimates (password-pool.ts says why).
   estimator ??= new ZxcvbnFactory({
     maxLength: SCORED_LENGTH,
     l33tMaxSubstitutions: L33T_SUBSTITUTIONS,
