@@ -42,7 +42,7 @@ describe('password work off the event loop', () => {
     }
   });
 
-  it('strength estimates run in one thread of their own, started by the first estimate', async () => {
+  it('strength estimates run in one thread of their own, started by the first one', async () => {
     // zxcvbn's dictionaries cost every thread that loads them about 65 MB: loaded in each of the
     // bcrypt threads, they made the process hundreds of MB larger on a machine with many cores.
     const pool = createPasswordPool({ threads: 3 });
@@ -56,6 +56,17 @@ describe('password work off the event loop', () => {
       );
       for (const estimate of estimates) expect(estimate).toMatchObject({ score: 4 });
       expect(pool.threads()).toEqual({ password: 3, strength: 1 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('with a single password thread, estimates run in it: no second thread for them', async () => {
+    const pool = createPasswordPool({ threads: 1 });
+    try {
+      const estimate = await pool.run({ op: 'strength', password: 'password1', userInputs: [] });
+      expect(estimate).toMatchObject({ score: 0 });
+      expect(pool.threads()).toEqual({ password: 1, strength: 0 });
     } finally {
       await pool.close();
     }

@@ -30,7 +30,10 @@ export interface PasswordWorkOwner {
 export interface PasswordPool {
   /** Tasks with no owner (the seed, the benchmark's set-up) are not held to any share. */
   run(task: PasswordTask, owner?: PasswordWorkOwner): Promise<PasswordTaskResult>;
-  /** Threads started so far: bcrypt's, and the strength estimates' (0 until the first one). */
+  /**
+   * Threads started so far: bcrypt's, and the strength estimates' own (0 until the first
+   * estimate, and always 0 with one password thread, which then runs them).
+   */
   threads(): { password: number; strength: number };
   close(): Promise<void>;
 }
@@ -84,16 +87,17 @@ export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordP
       execArgv: worker.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : [],
     });
   const pool = threadPool(threads);
-  // Strength estimates get one thread of their own, started by the first. zxcvbn's dictionaries
-  // cost every thread that loads them about 40 MB, and 65 MB once it has built its estimator:
-  // with four password threads, the process held 150 MB more than without them at start and
-  // 266 MB after estimates ran in each; with one thread for estimates, 40 MB and 119 MB.
-  // Estimates are rare (registering, changing a password) and take well under 100 ms, so one
-  // thread serves them, and a site where nobody registers never loads the dictionaries. They
-  // still take one of the `threads` places below, so the fair shares hold for them too.
+  // Strength estimates all run in one thread, which alone loads zxcvbn's dictionaries, at its
+  // first estimate: about 40 MB, 65 MB once the estimator is built. Loaded in every password
+  // thread, they cost a process with four threads 150 MB at start and 266 MB once estimates had
+  // run in each (measured); with estimates in a thread of their own, 40 MB and 119 MB. They are
+  // rare (registering, changing a password) and take well under 100 ms, so one thread serves
+  // them. With a single password thread (two cores), that thread runs them: a second one would
+  // only add its own memory. They take one of the `threads` places below like any task, so the
+  // fair shares hold for them too.
   let strengthPool: Piscina<PasswordTask, PasswordTaskResult> | undefined;
   const poolFor = (task: PasswordTask) =>
-    task.op === 'strength' ? (strengthPool ??= threadPool(1)) : pool;
+    task.op !== 'strength' || threads === 1 ? pool : (strengthPool ??= threadPool(1));
 
   // Our own queue in front of piscina, which only ever holds as many tasks as it has threads.
   // Left to queue on its own, piscina kept four tasks waiting for a whole 6-13 s run while later

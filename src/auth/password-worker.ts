@@ -5,8 +5,8 @@ import type { StrengthEstimate } from './password-strength';
 
 /**
  * The password work (bcrypt, and zxcvbn's strength estimate), run in worker threads by
- * password-pool.ts: bcrypt in the password threads, estimates in a thread of their own, the
- * only one that loads zxcvbn's dictionaries (imported at its first estimate, below).
+ * password-pool.ts: bcrypt in the password threads, estimates in one thread, the only one that
+ * loads zxcvbn's dictionaries (imported at its first estimate, below).
  *
  * Each worker thread runs at the lowest scheduling priority (on Linux, nice values are per
  * thread): when hashing and page requests compete for a core, pages win, and logins take what
