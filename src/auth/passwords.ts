@@ -48,7 +48,7 @@ export async function verifyPassword(
   return (await passwordPool().run(task, owner)) === true;
 }
 
-/** zxcvbn's estimate for a new password, computed in its own thread (up to ~90 ms of work). */
+/** zxcvbn's estimate for a new password, computed in a worker thread (up to ~90 ms of work). */
 export async function estimatePasswordStrength(
   password: string,
   userInputs: string[],
