@@ -112,8 +112,11 @@ export function createApp(inputs: AppInputs): Express {
   app.use(confirmPasswordRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(sessionRoutes(deps));
-  app.use(passwordResetRoutes(deps));
-  app.use(emailAddressRoutes(deps));
+  // What needs mail exists only with mail: without it, these addresses are a 404 like any other.
+  if (mailer.mode !== 'off') {
+    app.use(passwordResetRoutes(deps));
+    app.use(emailAddressRoutes(deps));
+  }
   if (mailer.mode === 'outbox') app.use(outboxRoutes(config));
 
   // 8. Nothing matched; then anything that failed.

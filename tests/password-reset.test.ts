@@ -332,6 +332,8 @@ describe('without a mail server', () => {
       expect((await browser.get('/login')).text).not.toContain('Forgot your password?');
       expect((await browser.get('/register')).text).not.toContain('E-mail address');
       expect((await browser.get('/password/forgot')).status).toBe(404);
+      expect((await browser.get('/password/reset/some-token')).status).toBe(404);
+      expect((await browser.get('/email/verify/some-token')).status).toBe(404);
       expect((await browser.get('/dev/outbox')).status).toBe(404);
     } finally {
       await off.close();

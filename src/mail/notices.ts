@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { afterAnswer } from './after-answer';
+import { mailLink } from './links';
 import type { Mailer } from './mailer';
 
 /**
@@ -17,7 +18,7 @@ export function passwordChangedNotice(deps: { config: Config; mailer: Mailer; lo
     afterAnswer(res, logger, 'password change notice not sent', () =>
       mailer.send(email, 'password-changed', {
         username: user.username,
-        link: `${config.mail.publicUrl}/password/forgot`,
+        link: mailLink(config, '/password/forgot'),
       }),
     );
   };

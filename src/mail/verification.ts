@@ -1,10 +1,11 @@
 import type { AccountTokens } from '../auth/account-tokens';
 import type { Config } from '../config';
+import { mailLink } from './links';
 import type { Mailer } from './mailer';
 
 /**
  * Sends `email` a link that proves it belongs to the user: a verification token (valid
- * EMAIL_VERIFY_HOURS, the newest one only) in a link built from PUBLIC_URL.
+ * EMAIL_VERIFY_HOURS, the newest one only) in a link to this site.
  */
 export function verificationSender(deps: {
   config: Config;
@@ -17,7 +18,7 @@ export function verificationSender(deps: {
     const token = await tokens.issue(user.id, 'verify-email', { minutes: hours * 60, email });
     await mailer.send(email, 'verify-email', {
       username: user.username,
-      link: `${config.mail.publicUrl}/email/verify/${token}`,
+      link: mailLink(config, `/email/verify/${token}`),
       hours,
     });
   };

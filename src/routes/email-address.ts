@@ -16,6 +16,7 @@ import type { AppDependencies } from '../dependencies';
 import { accountPage } from './account';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
+import { linkExpired, mailLink } from '../mail/links';
 import { verificationSender } from '../mail/verification';
 import { setFlash } from '../session/flash';
 
@@ -30,10 +31,9 @@ const emailForm = z.object({ email: emailField });
 export function emailAddressRoutes(deps: AppDependencies): Router {
   const { config, db, mailer, tokens, throttle, securityLog, logger } = deps;
   const router = Router();
-  const link = (path: string) => `${config.mail.publicUrl}${path}`;
   const renderAccount = accountPage(config);
+  // Mounted only when mail can be sent (app.ts).
   const guarded: RequestHandler[] = [
-    (_req, _res, next) => next(mailer.mode === 'off' ? 'router' : undefined),
     requireLogin,
     requireRecentAuth(config.session.recentAuthMinutes, '/account'),
   ];
@@ -46,7 +46,7 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
       ? mailer.send(user.email, 'email-changed', {
           username: user.username,
           newAddress,
-          link: link('/account'),
+          link: mailLink(config, '/account'),
         })
       : Promise.resolve(false);
 
@@ -91,26 +91,18 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
 
   // The link from the mail, followed signed in or not. It does its work at once and redirects,
   // so the token does not stay in the address bar.
-  router.get('/email/verify/:token', async (req, res, next) => {
-    if (mailer.mode === 'off') return next();
+  router.get('/email/verify/:token', async (req, res) => {
     res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
     const valid = await tokens.consume(req.params.token, 'verify-email');
     const account = valid?.email ? await findAccountById(db, valid.userId) : undefined;
-    if (!valid?.email || !account) {
-      return res
-        .status(400)
-        .render('link-expired', { title: 'This link has expired', again: '/account' });
-    }
+    if (!valid?.email || !account) return linkExpired(res, '/account');
     try {
       // False when the address waiting is no longer this one (changed since the link was sent).
-      if (await markEmailVerified(db, account.user.id, valid.email)) {
-        securityLog.record(req, 'email_verified', { userId: account.user.id, email: valid.email });
-        setFlash(res, 'email-verified');
-      } else {
-        return res
-          .status(400)
-          .render('link-expired', { title: 'This link has expired', again: '/account' });
+      if (!(await markEmailVerified(db, account.user.id, valid.email))) {
+        return linkExpired(res, '/account');
       }
+      securityLog.record(req, 'email_verified', { userId: account.user.id, email: valid.email });
+      setFlash(res, 'email-verified');
     } catch (error) {
       if (!(error instanceof EmailTakenError)) throw error;
       setFlash(res, 'email-taken');

@@ -1,4 +1,4 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { emailField } from '../auth/emails';
 import {
@@ -13,6 +13,7 @@ import type { AppDependencies } from '../dependencies';
 import { workOwner } from '../auth/work-owner';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
+import { linkExpired, mailLink } from '../mail/links';
 import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';
 
@@ -52,16 +53,11 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
       secure: config.isProduction,
     },
   };
-  const link = (path: string) => `${config.mail.publicUrl}${path}`;
-
-  // Without mail there is no reset: these pages do not exist (404). With it, nothing here may
-  // be cached.
-  const resetPages: RequestHandler = (_req, res, next) => {
-    if (mailer.mode === 'off') return next('router');
+  // Mounted only when mail can be sent (app.ts). Nothing here may be cached.
+  router.use('/password', (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
-  };
-  router.use('/password', resetPages);
+  });
 
   router.get('/password/forgot', (_req, res) => {
     res.render('forgot-password', { title: 'Forgot your password?', values: {}, errors: {} });
@@ -88,7 +84,7 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
       const token = await tokens.issue(account.user.id, 'reset-password', { minutes });
       await mailer.send(email, 'reset-password', {
         username: account.user.username,
-        link: link(`/password/reset/${token}`),
+        link: mailLink(config, `/password/reset/${token}`),
         minutes,
       });
     });
@@ -98,10 +94,7 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
     });
   });
 
-  const expired = (res: Response) =>
-    res
-      .status(400)
-      .render('link-expired', { title: 'This link has expired', again: '/password/forgot' });
+  const expired = (res: Response) => linkExpired(res, '/password/forgot');
 
   // The link from the mail: the token goes into a cookie, and out of the address bar.
   router.get('/password/reset/:token', async (req, res) => {
