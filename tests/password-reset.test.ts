@@ -297,6 +297,11 @@ describe('when the mail server is down or refuses', () => {
     const failures = lines.slice(before).filter((line) => line.event === 'mail_failed');
     expect(failures.map((line) => line.attempt)).toEqual([1, 2, 3, 4]);
     expect(failures[0]).toMatchObject({ template: 'reset-password', responseCode: 550 });
+    // The address appears as the security log's keyed tag: the failure can be matched with the
+    // request that caused it, and no one can find the address by hashing likely ones.
+    const asked = lines.slice(before).find((line) => line.event === 'password_reset_requested');
+    expect(asked?.address).toMatch(/^[0-9a-f]{16}$/);
+    for (const failure of failures) expect(failure.to).toBe(asked?.address);
     const logged = JSON.stringify(lines.slice(before));
     expect(logged).not.toContain(email);
     const token = (await t.db('account_tokens').orderBy('id', 'desc').first())?.token_hash;

@@ -1,9 +1,11 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { logTags } from '../security/events';
+import { deriveKey } from '../security/keys';
 import { renderMail, type MailTemplate } from './templates';
 
 /**
@@ -59,12 +61,8 @@ export function createMailer(
       : mode === 'outbox'
         ? nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
         : undefined;
-  // Which address a log line is about, without writing the address down.
-  const tag = (address: string) =>
-    createHmac('sha256', 'express-session-starter/mail-log-tag')
-      .update(address)
-      .digest('hex')
-      .slice(0, 12);
+  // Which address a log line is about, without writing the address down: the security log's tag.
+  const tags = logTags(deriveKey(config.session.secrets[0] ?? '', 'logTag'));
 
   const deliver = async (to: string, template: MailTemplate, locals: Record<string, unknown>) => {
     if (!transport) return;
@@ -97,7 +95,7 @@ export function createMailer(
           const wait = retryDelaysMs[attempt - 1];
           // The error's message can quote the address ("<bob@…>: Recipient address rejected").
           logger.warn(
-            { event: 'mail_failed', template, to: tag(to), attempt, code, responseCode },
+            { event: 'mail_failed', template, to: tags.address(to), attempt, code, responseCode },
             wait === undefined ? 'mail not sent: giving up' : 'mail not sent: will try again',
           );
           if (wait === undefined) return false;

@@ -58,13 +58,19 @@ export interface SecurityLog {
 }
 
 /**
- * `tagKey` is the log-tag key derived from the session secret (security/keys.ts): the tag lets
- * someone reading the logs see that many failures hit one account without learning its name,
- * and, being keyed, cannot be reversed by hashing a list of likely names.
+ * How a name or an e-mail address appears in any log line. `tagKey` is the log-tag key derived
+ * from the session secret (security/keys.ts): a tag lets someone reading the logs see that many
+ * failures hit one account, or which request a mail failure came from, without learning the name
+ * or the address, and, being keyed, cannot be reversed by hashing a list of likely ones.
  */
+export function logTags(tagKey: string) {
+  const tag = (value: string) =>
+    createHmac('sha256', tagKey).update(normaliseUsername(value)).digest('hex').slice(0, 16);
+  return { account: tag, address: (email: string) => tag(email.toLowerCase()) };
+}
+
 export function createSecurityLog(tagKey: string): SecurityLog {
-  const tag = (username: string) =>
-    createHmac('sha256', tagKey).update(normaliseUsername(username)).digest('hex').slice(0, 16);
+  const tags = logTags(tagKey);
   return {
     record(req, event, { userId, username, email, reason } = {}) {
       const { outcome, level, message } = EVENTS[event];
@@ -73,8 +79,8 @@ export function createSecurityLog(tagKey: string): SecurityLog {
           event,
           outcome,
           userId: userId ?? req.session?.userId,
-          account: username === undefined ? undefined : tag(username),
-          address: email === undefined ? undefined : tag(email.toLowerCase()),
+          account: username === undefined ? undefined : tags.account(username),
+          address: email === undefined ? undefined : tags.address(email),
           ip: clientIp(req),
           reason,
         },
