@@ -40,35 +40,29 @@ interface AccountRow {
 
 const accountColumns = ['id', 'username', 'created_at', 'password_hash', 'email', 'pending_email'];
 
-export async function findAccountById(db: Database, id: number): Promise<Account | undefined> {
-  const row: AccountRow | undefined = await db('users')
-    .select(accountColumns)
-    .where({ id })
-    .first();
+/** The one account matching `where` (a unique column), with everything toAccount() needs. */
+async function findAccount(
+  db: Database,
+  where: { id: number } | { username: string } | { email: string },
+): Promise<Account | undefined> {
+  const row: AccountRow | undefined = await db('users').select(accountColumns).where(where).first();
   return row && toAccount(row);
 }
 
-export async function findAccountByUsername(
+export function findAccountById(db: Database, id: number): Promise<Account | undefined> {
+  return findAccount(db, { id });
+}
+
+export function findAccountByUsername(
   db: Database,
   username: string,
 ): Promise<Account | undefined> {
-  const row: AccountRow | undefined = await db('users')
-    .select(accountColumns)
-    .where({ username: normaliseUsername(username) })
-    .first();
-  return row && toAccount(row);
+  return findAccount(db, { username: normaliseUsername(username) });
 }
 
 /** The account whose verified address this is, if any (an unverified one opens nothing). */
-export async function findAccountByEmail(
-  db: Database,
-  email: string,
-): Promise<Account | undefined> {
-  const row: AccountRow | undefined = await db('users')
-    .select(accountColumns)
-    .where({ email })
-    .first();
-  return row && toAccount(row);
+export function findAccountByEmail(db: Database, email: string): Promise<Account | undefined> {
+  return findAccount(db, { email });
 }
 
 /** Inserts the account; the UNIQUE index decides a race between two registrations of one name. */
