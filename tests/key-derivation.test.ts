@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Browser } from './helpers/browser';
 import { sessionIdOf } from './helpers/cookies';
+import { logLines } from './helpers/log-lines';
 import { createTestApp, logIn, register, sessionRowOf, type TestApp } from './helpers/test-app';
 
 const SECRET = 'a-secret-of-at-least-thirty-two-bytes-for-keys';
@@ -54,13 +54,7 @@ describe('one key per purpose, derived from each secret', () => {
 
 describe('the username tag in logs', () => {
   function appLogging(secret: string) {
-    const lines: Record<string, unknown>[] = [];
-    const logStream = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-        done();
-      },
-    });
+    const { lines, logStream } = logLines();
     return {
       lines,
       app: createTestApp({ SESSION_SECRETS: secret, LOG_LEVEL: 'info' }, { logStream }),

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { markEmailVerified, setPendingEmail } from '../src/auth/users';
 import { sessionTimestamp } from '../src/session/knex-store';
 import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
+import { logLines } from './helpers/log-lines';
 import { linkIn, startMailServer, type MailServer } from './helpers/mail-server';
 import {
   createTestApp,
@@ -22,15 +22,9 @@ const NEW_PASSWORD = 'a fresh start after forgetting';
 
 let mail: MailServer;
 let t: TestApp;
-const lines: Record<string, unknown>[] = [];
+const { lines, logStream } = logLines();
 beforeAll(async () => {
   mail = await startMailServer();
-  const logStream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
   t = await createTestApp(
     // Every test client is 127.0.0.1: the limits are raised here and tested on their own below.
     {
