@@ -1,5 +1,5 @@
 import { Browser } from './helpers/browser';
-import { linkIn, startMailServer, type MailServer } from './helpers/mail-server';
+import { follow, linkIn, startMailServer, type MailServer } from './helpers/mail-server';
 import { createTestApp, PASSWORD, register, type TestApp } from './helpers/test-app';
 
 const PUBLIC_URL = 'https://site.example';
@@ -22,7 +22,6 @@ afterAll(async () => {
 });
 
 const userRow = (username: string) => t.db('users').where({ username }).first();
-const follow = (browser: Browser, link: string) => browser.get(new URL(link).pathname);
 
 async function registerWith(username: string, email: string) {
   const browser = new Browser(t.app);

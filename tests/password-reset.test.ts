@@ -7,7 +7,7 @@ import { sessionTimestamp } from '../src/session/knex-store';
 import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
 import { logLines } from './helpers/log-lines';
-import { linkIn, startMailServer, type MailServer } from './helpers/mail-server';
+import { follow, linkIn, startMailServer, type MailServer } from './helpers/mail-server';
 import {
   createTestApp,
   logIn,
@@ -60,9 +60,6 @@ async function resetLink(email: string): Promise<string> {
   expect((await forgot(email)).status).toBe(200);
   return linkIn(await mail.next(email));
 }
-
-/** Follows a reset link as the browser would: the path part, on this app. */
-const follow = (browser: Browser, link: string) => browser.get(new URL(link).pathname);
 
 describe('password reset by e-mailed link', () => {
   it('the whole flow: ask, follow the link, choose a password, log in with it', async () => {

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { Browser } from './browser';
 
 /** A real SMTP server on 127.0.0.1 for the tests: it receives, parses and keeps every message. */
 export interface MailServer {
@@ -76,4 +77,9 @@ export function linkIn(mail: ParsedMail): string {
   const link = /https?:\/\/\S+/.exec(mail.text ?? '')?.[0];
   if (!link) throw new Error(`no link in "${mail.subject}"`);
   return link;
+}
+
+/** Follows a mailed link as the person would, on the app under test: its path, in `browser`. */
+export function follow(browser: Browser, link: string) {
+  return browser.get(new URL(link).pathname);
 }
