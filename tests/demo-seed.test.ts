@@ -1,4 +1,5 @@
 import { parseForm, registerForm } from '../src/auth/forms';
+import { strengthProblem } from '../src/auth/password-policy';
 import { verifyPassword } from '../src/auth/passwords';
 import { createDatabase, type Database } from '../src/db';
 import { DEMO_PASSWORD, DEMO_USERNAME, seed } from '../seeds/demo-user';
@@ -34,12 +35,14 @@ describe('the demo account seed', () => {
   });
 
   it('uses a password the registration form itself would accept, zxcvbn’s estimate included', async () => {
-    const options = { passwordMinLength: 15, passwordMinScore: 3, siteName: 'Session Starter' };
-    const result = await parseForm(registerForm(options), {
+    const siteName = 'Session Starter';
+    const result = parseForm(registerForm({ passwordMinLength: 15, siteName }), {
       username: DEMO_USERNAME,
       password: DEMO_PASSWORD,
     });
     expect(result).toEqual({ ok: true, data: expect.anything() });
+    const context = { minScore: 3, siteName, username: DEMO_USERNAME };
+    expect(await strengthProblem(DEMO_PASSWORD, context)).toBeUndefined();
     expect(DEMO_PASSWORD.toLowerCase()).not.toContain(DEMO_USERNAME);
   });
 });

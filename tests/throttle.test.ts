@@ -287,7 +287,9 @@ describe('the budget of password checks', () => {
     const t = await createTestApp({ ...LIMITS, PASSWORD_CHECKS_PER_IP: '3' });
     try {
       const browser = new Browser(t.app);
-      await browser.submit('/register', { username: 'guesser', password: PASSWORD }, from(OWNER));
+      // Registered from elsewhere: its strength estimate is a password check of that address.
+      const elsewhere = from('198.51.100.99');
+      await browser.submit('/register', { username: 'guesser', password: PASSWORD }, elsewhere);
       for (let i = 0; i < 3; i++) {
         const res = await browser.submit(
           '/account/delete',
@@ -351,6 +353,137 @@ describe('registration throttling', () => {
       expect(res.status).toBe(429);
       expect(res.headers['retry-after']).toBeDefined();
       expect(await t.db('users').where({ username: 'third_one' })).toHaveLength(0);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+/** A password zxcvbn takes longest over: 64 random digits (about 90 ms of a password thread). */
+const slowPassword = () =>
+  Array.from({ length: 64 }, () => Math.floor(Math.random() * 10)).join('');
+
+describe('strength estimates of new passwords', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('SECURITY+ 23: one address registering 64-digit passwords in parallel leaves other people’s logins answered', async () => {
+    // Real bcrypt cost, as in a real flood; registration and budgets lifted, as in the
+    // auditor's run, so the password threads' fair shares are what is tested.
+    const t = await createTestApp({ ...LIMITS, BCRYPT_COST: '10' });
+    try {
+      const people = ['198.51.100.21', '198.51.100.22', '198.51.100.23', '198.51.100.24'];
+      for (const [i, address] of people.entries()) {
+        await new Browser(t.app).submit(
+          '/register',
+          { username: `bystander_${i}`, password: PASSWORD },
+          from(address),
+        );
+      }
+      let flooding = true;
+      const attacker: number[] = [];
+      let attempt = 0;
+      const flood = async () => {
+        while (flooding) {
+          const res = await new Browser(t.app).submit(
+            '/register',
+            { username: `flood_${attempt++}`, password: slowPassword() },
+            from(ATTACKER),
+          );
+          attacker.push(res.status);
+        }
+      };
+      const floods = Array.from({ length: 40 }, flood);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const logins = await Promise.all(
+        people.map(async (address, i) => {
+          const statuses: number[] = [];
+          for (let n = 0; n < 3; n++) {
+            statuses.push((await loginFrom(t, address, `bystander_${i}`, PASSWORD)).status);
+          }
+          return statuses;
+        }),
+      );
+      flooding = false;
+      await Promise.all(floods);
+
+      expect(logins.flat()).toEqual(Array(people.length * 3).fill(303));
+      expect(attacker).not.toContain(500);
+      expect(attacker).not.toContain(503);
+      expect(attacker).toContain(429);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('SECURITY+ 23: the estimate runs for the request’s address, in its fair share', async () => {
+    const t = await createTestApp(LIMITS);
+    try {
+      const estimate = jest.spyOn(passwords, 'estimatePasswordStrength');
+      await new Browser(t.app).submit(
+        '/register',
+        { username: 'owned_estimate', password: PASSWORD },
+        from(OWNER),
+      );
+      expect(estimate).toHaveBeenCalledTimes(1);
+      expect(estimate.mock.calls[0]?.[2]).toEqual({ address: OWNER });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('SECURITY+ 23: no estimate when another field of the form failed', async () => {
+    const t = await createTestApp(LIMITS);
+    try {
+      const estimate = jest.spyOn(passwords, 'estimatePasswordStrength');
+      const res = await new Browser(t.app).submit(
+        '/register',
+        { username: 'x', password: slowPassword() },
+        from(OWNER),
+      );
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('Use 3 to 32 characters.');
+      expect(estimate).not.toHaveBeenCalled();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('SECURITY+ 23: past the registration limit, no estimate and no hash is made', async () => {
+    const t = await createTestApp({ ...LIMITS, REGISTRATIONS_PER_IP: '1' });
+    try {
+      await new Browser(t.app).submit(
+        '/register',
+        { username: 'first_register', password: PASSWORD },
+        from(ATTACKER),
+      );
+      const estimate = jest.spyOn(passwords, 'estimatePasswordStrength');
+      const hash = jest.spyOn(passwords, 'hashPassword');
+      const res = await new Browser(t.app).submit(
+        '/register',
+        { username: 'second_register', password: slowPassword() },
+        from(ATTACKER),
+      );
+      expect(res.status).toBe(429);
+      expect(estimate).not.toHaveBeenCalled();
+      expect(hash).not.toHaveBeenCalled();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('SECURITY+ 23: every estimate spends the address’s budget of password checks, before it runs', async () => {
+    const t = await createTestApp({ ...LIMITS, PASSWORD_CHECKS_PER_IP: '2' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await new Browser(t.app).submit(
+          '/register',
+          { username: `budget_${i}`, password: 'aaaaaaaaaaaaaaaaaaaa' },
+          from(ATTACKER),
+        );
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([400, 400, 429]);
     } finally {
       await t.close();
     }

@@ -1,12 +1,6 @@
 import { z } from 'zod';
-import {
-  characterCount,
-  PASSWORD_MAX_LENGTH,
-  passwordProblem,
-  strengthProblem,
-} from './password-policy';
+import { characterCount, PASSWORD_MAX_LENGTH, passwordProblem } from './password-policy';
 import { emailField } from './emails';
-import type { PasswordWorkOwner } from './password-pool';
 import { isSingleScript, normaliseUsername } from './usernames';
 
 /** Every field arrives as text or not at all; an array or object is a malformed request. */
@@ -35,17 +29,14 @@ const existingPassword = (missing: string) =>
 
 export interface PolicyOptions {
   passwordMinLength: number;
-  passwordMinScore: number;
   siteName: string;
-  /** Who the strength estimate is for, for the password threads' fair shares. */
-  owner?: PasswordWorkOwner;
 }
 
 /**
- * A new password, checked against the policy: first the rules a person can read at a glance
- * (length, common passwords, the username, the site name), then, if it passes them, zxcvbn's
- * estimate of how quickly it would be guessed, with its advice. Checked even when the username
- * is invalid, so the person sees every problem at once.
+ * A new password, checked against the rules a person can read at a glance: length, common
+ * passwords, the username, the site name. Cheap, so checked even when the username is invalid:
+ * the person sees every problem at once. zxcvbn's estimate, the one costly rule, is not here: it
+ * runs after the form has passed and the throttle has counted the request (strength-check.ts).
  */
 function withPasswordPolicy<T extends z.ZodType>(
   schema: T,
@@ -54,27 +45,17 @@ function withPasswordPolicy<T extends z.ZodType>(
   options: PolicyOptions,
 ) {
   return schema.superRefine(
-    async (data, ctx) => {
+    (data, ctx) => {
       const values = data as Record<string, unknown>;
       const password = values[field];
       if (typeof password !== 'string') return;
       const name = usernameOf(values);
-      const context = {
+      const problem = passwordProblem(password, {
         minLength: options.passwordMinLength,
-        minScore: options.passwordMinScore,
         siteName: options.siteName,
         username: typeof name === 'string' ? normaliseUsername(name) : '',
-      };
-      const problem =
-        passwordProblem(password, context) ?? (await strengthProblem(password, context));
-      if (problem) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [field],
-          message: problem.message,
-          params: { suggestions: problem.suggestions },
-        });
-      }
+      });
+      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem.message });
     },
     { when: () => true },
   );
@@ -144,26 +125,18 @@ export type FieldErrors = Record<string, string>;
 /** Advice shown under a field as a list (zxcvbn's suggestions for a weak password). */
 export type FieldSuggestions = Record<string, string[]>;
 
-export type FormResult<T> =
-  { ok: true; data: T } | { ok: false; errors: FieldErrors; suggestions: FieldSuggestions };
+export type FormResult<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
 
-/**
- * Validates a request body, keeping the first message for each field to show beside it. Async,
- * because judging a new password's strength runs in a worker thread.
- */
-export async function parseForm<T>(schema: z.ZodType<T>, body: unknown): Promise<FormResult<T>> {
-  const result = await schema.safeParseAsync(body ?? {});
+/** Validates a request body, keeping the first message for each field to show beside it. */
+export function parseForm<T>(schema: z.ZodType<T>, body: unknown): FormResult<T> {
+  const result = schema.safeParse(body ?? {});
   if (result.success) return { ok: true, data: result.data };
   const errors: FieldErrors = {};
-  const suggestions: FieldSuggestions = {};
   for (const issue of result.error.issues) {
     const field = String(issue.path[0] ?? 'form');
-    if (field in errors) continue;
-    errors[field] = issue.message;
-    const advice = (issue as { params?: { suggestions?: string[] } }).params?.suggestions;
-    if (advice && advice.length > 0) suggestions[field] = advice;
+    if (!(field in errors)) errors[field] = issue.message;
   }
-  return { ok: false, errors, suggestions };
+  return { ok: false, errors };
 }
 
 /** What to put back in the form after an error: text fields only, never a password. */

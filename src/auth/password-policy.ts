@@ -23,10 +23,8 @@ const fold = (value: string) =>
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]/gu, '');
 
+/** Who a new password is for: words it must not contain, or that make it easy to guess. */
 export interface PasswordContext {
-  minLength: number;
-  /** The lowest zxcvbn score accepted (0-4). */
-  minScore: number;
   username: string;
   siteName: string;
 }
@@ -43,13 +41,16 @@ export interface PasswordProblem {
  */
 export function passwordProblem(
   typed: string,
-  context: PasswordContext,
+  context: PasswordContext & { minLength: number },
 ): PasswordProblem | undefined {
   const message = ruleBroken(typed, context);
   return message === undefined ? undefined : { message };
 }
 
-function ruleBroken(typed: string, context: PasswordContext): string | undefined {
+function ruleBroken(
+  typed: string,
+  context: PasswordContext & { minLength: number },
+): string | undefined {
   // Measured as it will be hashed (passwords.ts hashes the NFC form): five Hangul syllables sent
   // decomposed are 15 code points, but still five characters and the same password.
   const password = typed.normalize('NFC');
@@ -92,7 +93,8 @@ function ruleBroken(typed: string, context: PasswordContext): string | undefined
  */
 export async function strengthProblem(
   typed: string,
-  context: PasswordContext,
+  /** `minScore`: the lowest zxcvbn score accepted (0-4; 0 turns the estimate off). */
+  context: PasswordContext & { minScore: number },
   owner?: PasswordWorkOwner,
 ): Promise<PasswordProblem | undefined> {
   if (context.minScore <= 0) return undefined;

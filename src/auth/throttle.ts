@@ -52,6 +52,11 @@ export interface Throttle {
   /** Counts a registration attempt; refuses with 429 past the limit per address. */
   registration(ip: string): Promise<void>;
   /**
+   * Before zxcvbn's estimate of a new password: a point of the address's budget of password
+   * checks, since an estimate costs a password thread as much as a bcrypt check does.
+   */
+  strengthEstimate(ip: string): Promise<void>;
+  /**
    * Counts a link mailed to `email` (a reset asked for, a verification sent again); refuses
    * with 429 past the limits per e-mail address and per client address. Counted by the address
    * typed, whether or not an account has it, so a refusal says nothing about accounts either.
@@ -226,6 +231,11 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
     async registration(ip) {
       const address = addressKey(ip);
       await take([{ limiter: registrations, key: address, reason: 'registrations per address' }]);
+    },
+
+    async strengthEstimate(ip) {
+      const address = addressKey(ip);
+      await take([{ limiter: addressChecks, key: address, reason: 'password checks per address' }]);
     },
 
     async mailedLink(email, ip) {

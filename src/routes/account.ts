@@ -10,6 +10,7 @@ import { hashPassword } from '../auth/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
 import { passwordConfirmation } from '../auth/password-confirmation';
 import { requireRecentAuth } from '../auth/require-recent-auth';
+import { strengthCheck } from '../auth/strength-check';
 import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
 import type { Config } from '../config';
 import type { AppDependencies } from '../dependencies';
@@ -23,6 +24,7 @@ export function accountRoutes(deps: AppDependencies): Router {
   const notifyPasswordChanged = passwordChangedNotice(deps);
 
   const passwordConfirmed = passwordConfirmation(deps);
+  const weakPassword = strengthCheck(deps);
   const router = Router();
   // The account page and its actions need a signed-in user with a recent password entry
   // (require-recent-auth.ts). Route by route: a router.use('/account') would also catch
@@ -40,17 +42,21 @@ export function accountRoutes(deps: AppDependencies): Router {
 
   router.post('/account/password', guarded, async (req: Request, res: Response) => {
     const user = currentUser(req);
-    const owner = workOwner(req, user.username);
-    const schema = changePasswordForm({ ...config, username: user.username, owner });
-    const form = await parseForm(schema, req.body);
-    if (!form.ok) return renderAccount(res, user, 400, form.errors, form.suggestions);
+    const form = parseForm(changePasswordForm({ ...config, username: user.username }), req.body);
+    if (!form.ok) return renderAccount(res, user, 400, form.errors);
 
     // Asking for the current password means a session left open on a shared computer is not
-    // enough to lock its owner out.
+    // enough to lock its owner out. Checked (and counted) before the new password's estimate:
+    // a wrong one costs no estimate.
     if (!(await passwordConfirmed(req, user, form.data.current_password))) {
       return renderAccount(res, user, 400, { current_password: 'Incorrect password.' });
     }
-    const passwordHash = await hashPassword(form.data.new_password, config.bcryptCost, owner);
+    const owner = workOwner(req, user.username);
+    const password = form.data.new_password;
+    const field = 'new_password';
+    const weak = await weakPassword(req, owner, { field, password, username: user.username });
+    if (weak) return renderAccount(res, user, 400, weak.errors, weak.suggestions);
+    const passwordHash = await hashPassword(password, config.bcryptCost, owner);
     // The new hash and the end of every other session of this user, together or not at all.
     // Their credential stamps would end them at their next request anyway (and do, with
     // MemoryStore): deleting the rows ends them now, before that request comes.
@@ -70,7 +76,7 @@ export function accountRoutes(deps: AppDependencies): Router {
 
   router.post('/account/delete', guarded, async (req: Request, res: Response) => {
     const user = currentUser(req);
-    const form = await parseForm(deleteAccountForm, req.body);
+    const form = parseForm(deleteAccountForm, req.body);
     if (!form.ok) return renderAccount(res, user, 400, form.errors);
     if (!(await passwordConfirmed(req, user, form.data.password))) {
       return renderAccount(res, user, 400, { password: 'Incorrect password.' });

@@ -10,6 +10,7 @@ import {
 } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
 import { safeNextPath } from '../auth/safe-redirect';
+import { strengthCheck } from '../auth/strength-check';
 import { createAccount, UsernameTakenError, type Account } from '../auth/users';
 import type { AppDependencies } from '../dependencies';
 import { workOwner } from '../auth/work-owner';
@@ -22,6 +23,7 @@ import { setFlash } from '../session/flash';
 export function authRoutes(deps: AppDependencies): Router {
   const { config, db, auth, throttle, securityLog, mailer, logger } = deps;
   const sendVerification = verificationSender(deps);
+  const weakPassword = strengthCheck(deps);
   const router = Router();
 
   // Forms and their answers may show who is signed in or echo a username: not for caches.
@@ -50,19 +52,24 @@ export function authRoutes(deps: AppDependencies): Router {
   router.get('/register', (_req, res) => renderRegister(res, 200));
 
   router.post('/register', async (req, res) => {
-    const owner = workOwner(req);
-    const form = await parseForm(registerForm({ ...config, owner }), req.body);
+    const form = parseForm(registerForm(config), req.body);
     const values = keptValues(req.body, ['username', 'email']);
-    if (!form.ok) return renderRegister(res, 400, values, form.errors, form.suggestions);
+    if (!form.ok) return renderRegister(res, 400, values, form.errors);
+    const { username, password } = form.data;
+    // Counted before any costly work (the strength estimate, bcrypt): past the limit, a flood of
+    // registrations costs us one database write each, and no password thread.
     await throttle.registration(clientIp(req));
+    const owner = workOwner(req);
+    const weak = await weakPassword(req, owner, { field: 'password', password, username });
+    if (weak) return renderRegister(res, 400, values, weak.errors, weak.suggestions);
 
-    const passwordHash = await hashPassword(form.data.password, config.bcryptCost, owner);
+    const passwordHash = await hashPassword(password, config.bcryptCost, owner);
     // An address counts only once its link is followed: until then it waits as pending.
     const pendingEmail = mailer.mode === 'off' ? undefined : form.data.email;
     let account: Account;
     try {
       account = await createAccount(db, {
-        username: form.data.username,
+        username,
         passwordHash,
         pendingEmail,
       });
@@ -85,7 +92,7 @@ export function authRoutes(deps: AppDependencies): Router {
   router.get('/login', (req, res) => renderLogin(res, 200, { next: safeNextPath(req.query.next) }));
 
   router.post('/login', async (req, res) => {
-    const form = await parseForm(loginForm, req.body);
+    const form = parseForm(loginForm, req.body);
     const values = { ...keptValues(req.body, ['username']), next: safeNextPath(req.body?.next) };
     if (!form.ok) return renderLogin(res, 400, values, form.errors);
     const { username, password } = form.data;

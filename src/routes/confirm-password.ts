@@ -33,7 +33,7 @@ export function confirmPasswordRoutes(deps: AppDependencies): Router {
 
   router.post('/confirm-password', async (req, res) => {
     const user = currentUser(req);
-    const form = await parseForm(confirmPasswordForm, req.body);
+    const form = parseForm(confirmPasswordForm, req.body);
     if (!form.ok) return render(req, res, 400, form.errors);
     // Counted like any password check: its own limit per signed-in account, and the budgets.
     if (!(await passwordConfirmed(req, user, form.data.password))) {

@@ -52,7 +52,7 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
 
   router.post('/account/email', guarded, async (req: Request, res: Response) => {
     const user = currentUser(req);
-    const form = await parseForm(emailForm, req.body);
+    const form = parseForm(emailForm, req.body);
     if (!form.ok) return renderAccount(res, user, 400, form.errors);
     const { email } = form.data;
     if (email === user.email) return res.redirect(303, '/account');

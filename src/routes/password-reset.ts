@@ -8,6 +8,7 @@ import {
   type FieldSuggestions,
 } from '../auth/forms';
 import { hashPassword } from '../auth/passwords';
+import { strengthCheck } from '../auth/strength-check';
 import { findAccountByEmail, findAccountById, updatePasswordHash } from '../auth/users';
 import type { AppDependencies } from '../dependencies';
 import { workOwner } from '../auth/work-owner';
@@ -41,6 +42,7 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
   const { config, db, mailer, tokens, throttle, userSessions, securityLog, logger } = deps;
   const router = Router();
   const notifyPasswordChanged = passwordChangedNotice(deps);
+  const weakPassword = strengthCheck(deps);
   const cookie = {
     // __Host-: only this exact host, over https, with Path=/ (so the path cannot be narrowed).
     name: config.isProduction ? '__Host-reset' : 'reset',
@@ -64,7 +66,7 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
   });
 
   router.post('/password/forgot', async (req, res) => {
-    const form = await parseForm(forgotForm, req.body);
+    const form = parseForm(forgotForm, req.body);
     if (!form.ok) {
       const values = { email: typeof req.body?.email === 'string' ? req.body.email : '' };
       res.status(400);
@@ -145,12 +147,18 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
     const reset = await pending(req);
     if (!reset) return expired(res);
     const { user } = reset.account;
+    const form = parseForm(resetPasswordForm({ ...config, username: user.username }), req.body);
+    if (!form.ok) return renderForm(res, user.username, 400, form.errors);
     const owner = workOwner(req, user.username);
-    const schema = resetPasswordForm({ ...config, username: user.username, owner });
-    const form = await parseForm(schema, req.body);
-    if (!form.ok) return renderForm(res, user.username, 400, form.errors, form.suggestions);
+    const { password } = form.data;
+    const weak = await weakPassword(req, owner, {
+      field: 'password',
+      password,
+      username: user.username,
+    });
+    if (weak) return renderForm(res, user.username, 400, weak.errors, weak.suggestions);
 
-    const passwordHash = await hashPassword(form.data.password, config.bcryptCost, owner);
+    const passwordHash = await hashPassword(password, config.bcryptCost, owner);
     const used = await db.transaction(async (trx) => {
       // Used up inside the transaction: two tabs submitting the same link, one wins.
       if (!(await tokens.consume(reset.token, 'reset-password', trx))) return false;

@@ -48,7 +48,7 @@ export function sessionRoutes(deps: AppDependencies): Router {
 
   router.post('/account/sessions/revoke', async (req: Request, res) => {
     const user = currentUser(req);
-    const form = await parseForm(revokeForm, req.body);
+    const form = parseForm(revokeForm, req.body);
     // A handle names a row only among this user's own sessions: another user's is "not found".
     if (!form.ok || !userSessions || !(await userSessions.revoke(user.id, form.data.session))) {
       res.status(404);
