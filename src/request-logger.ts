@@ -3,12 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import { scrubError, type Logger } from './logger';
+import { tokenMasked } from './mail/links';
 
 /**
  * One structured line per request, with an id that is also sent back as X-Request-Id so a person
- * reporting a problem can quote it. Only the method, path (no query string: it can carry tokens),
- * status and timing are logged: no headers, so no cookies or session ids. A failed request's
- * error (handed over as `res.err` by the error handler) is logged on that same line.
+ * reporting a problem can quote it. Only the method, path, status and timing are logged: no
+ * headers, so no cookies or session ids; no query string, and no mailed link's token, which sits
+ * in its path (mail/links.ts): whoever reads the log must not be able to reset a password with
+ * it. A failed request's error (handed over as `res.err` by the error handler) is logged on that
+ * same line.
  */
 export function requestLogger(logger: Logger): RequestHandler {
   return pinoHttp({
@@ -33,7 +36,7 @@ export function requestLogger(logger: Logger): RequestHandler {
       req: (req: { id: string; method: string; url: string }) => ({
         id: req.id,
         method: req.method,
-        path: req.url.split('?')[0],
+        path: tokenMasked(req.url.split('?')[0] ?? ''),
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       // Receives the standard serialization (pino-http wraps serializers).

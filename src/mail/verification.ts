@@ -1,6 +1,6 @@
 import type { AccountTokens } from '../auth/account-tokens';
 import type { Config } from '../config';
-import { mailLink } from './links';
+import { tokenLink } from './links';
 import type { Mailer } from './mailer';
 
 /**
@@ -18,7 +18,7 @@ export function verificationSender(deps: {
     const token = await tokens.issue(user.id, 'verify-email', { minutes: hours * 60, email });
     await mailer.send(email, 'verify-email', {
       username: user.username,
-      link: mailLink(config, `/email/verify/${token}`),
+      link: tokenLink(config, 'verify-email', token),
       hours,
     });
   };

@@ -16,7 +16,7 @@ import type { AppDependencies } from '../dependencies';
 import { accountPage } from './account';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
-import { linkExpired, mailLink } from '../mail/links';
+import { linkExpired, mailLink, tokenRoute } from '../mail/links';
 import { verificationSender } from '../mail/verification';
 import { setFlash } from '../session/flash';
 
@@ -91,7 +91,7 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
 
   // The link from the mail, followed signed in or not. It does its work at once and redirects,
   // so the token does not stay in the address bar.
-  router.get('/email/verify/:token', async (req, res) => {
+  router.get(tokenRoute('verify-email'), async (req, res) => {
     res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
     const valid = await tokens.consume(req.params.token, 'verify-email');
     const account = valid?.email ? await findAccountById(db, valid.userId) : undefined;

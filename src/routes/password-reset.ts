@@ -14,7 +14,7 @@ import type { AppDependencies } from '../dependencies';
 import { workOwner } from '../auth/work-owner';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
-import { linkExpired, mailLink } from '../mail/links';
+import { linkExpired, tokenLink, tokenRoute } from '../mail/links';
 import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';
 
@@ -86,7 +86,7 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
       const token = await tokens.issue(account.user.id, 'reset-password', { minutes });
       await mailer.send(email, 'reset-password', {
         username: account.user.username,
-        link: mailLink(config, `/password/reset/${token}`),
+        link: tokenLink(config, 'reset-password', token),
         minutes,
       });
     });
@@ -99,7 +99,7 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
   const expired = (res: Response) => linkExpired(res, '/password/forgot');
 
   // The link from the mail: the token goes into a cookie, and out of the address bar.
-  router.get('/password/reset/:token', async (req, res) => {
+  router.get(tokenRoute('reset-password'), async (req, res) => {
     // The address of this answer holds the token: nothing may send it on as a Referer. (Only
     // here: under no-referrer, browsers send `Origin: null` with a form's POST, which the
     // same-origin check rightly refuses, so the pages with forms keep the site's policy.)

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import https from 'node:https';
+import path from 'node:path';
 import { startCluster, type Cluster } from './cluster';
 
 interface Reply {
@@ -238,4 +240,22 @@ describe('three instances behind nginx', () => {
     });
     expect(blocked.status).toBe(429);
   }, 60_000);
+
+  it('the access log shows a mailed link’s path without its token, as docs/production.md says', async () => {
+    const token = 'Zm9yIHlvdXIgZXllcyBvbmx5LCBub3QgZm9yIHRoZSBsb2c';
+    const client = new Client(cluster.url);
+    await client.request('GET', `/password/reset/${token}`);
+    await client.request('GET', `/email/verify/${token}?from=mail`);
+    const log = fs.readFileSync(cluster.accessLog, 'utf8');
+    expect(log).toContain('"GET /password/reset/:token"');
+    expect(log).toContain('"GET /email/verify/:token"');
+    expect(log).not.toContain(token);
+    // The lines the documentation tells operators to use are the ones tested here.
+    const docs = fs.readFileSync(path.join(__dirname, '../../docs/production.md'), 'utf8');
+    const documented = /```nginx\n(# The path a log may show[\s\S]*?)```/.exec(docs)?.[1] ?? '';
+    const template = fs.readFileSync(path.join(__dirname, 'nginx.conf.template'), 'utf8');
+    const lines = documented.split('\n').filter((line) => line.trim() !== '');
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) expect(template).toContain(line.trim());
+  });
 });

@@ -28,6 +28,8 @@ export interface Instance {
 export interface Cluster {
   url: string;
   databaseUrl: string;
+  /** nginx's access log, in the log format its configuration gives. */
+  accessLog: string;
   instances: Instance[];
   /** Starts (or restarts) instance `index` and waits until it is ready. */
   start(index: number): Promise<Instance>;
@@ -165,6 +167,7 @@ export async function startCluster(
   return {
     url: `https://localhost:${proxyPort}`,
     databaseUrl,
+    accessLog: path.join(dir, 'access.log'),
     instances,
     start,
     async stop() {
