@@ -253,6 +253,29 @@ describe('password reset by e-mailed link', () => {
     );
   });
 
+  it('SECURITY+ 26: a link mailed to the old address dies when a new address is verified', async () => {
+    const { browser, email, id } = await withAddress('moving_house');
+    const link = await resetLink(email);
+    await browser.submit('/account/email', { email: 'new_home@example.org' }, { from: '/account' });
+    await follow(browser, linkIn(await mail.next('new_home@example.org')));
+    expect((await t.db('users').where({ id }).first())?.email).toBe('new_home@example.org');
+
+    const late = await follow(new Browser(t.app), link);
+    expect(late.status).toBe(400);
+    expect(late.text).toContain('This link has expired');
+    expect(await t.db('account_tokens').where({ user_id: id, purpose: 'reset-password' })).toEqual(
+      [],
+    );
+  });
+
+  it('SECURITY+ 26: a link mailed to an address dies when the address is removed', async () => {
+    const { browser, email, id } = await withAddress('no_fixed_abode');
+    const link = await resetLink(email);
+    await browser.submit('/account/email/remove', {}, { from: '/account' });
+    expect((await follow(new Browser(t.app), link)).text).toContain('This link has expired');
+    expect(await t.db('account_tokens').where({ user_id: id })).toEqual([]);
+  });
+
   it('holds the new password to the registration rules, with the reason', async () => {
     const { email } = await withAddress('weak_again');
     const browser = new Browser(t.app);

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
+import { createAccountTokens } from '../src/auth/account-tokens';
 import { deriveKeys } from '../src/security/keys';
 import { sessionTimestamp } from '../src/session/knex-store';
 import { Browser } from './helpers/browser';
@@ -490,9 +491,16 @@ describe('npm run sessions', () => {
         PATH: process.env.PATH,
         NODE_ENV: 'test',
         DATABASE_URL: t.databaseUrl,
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: 'info',
       },
     });
+
+  /** A pending reset link for `username`, as "Forgot your password?" would leave one. */
+  const resetLinkFor = async (username: string) => {
+    const { id } = await t.db('users').where({ username }).first();
+    await createAccountTokens(t.db).issue(id, 'reset-password', { minutes: 30 });
+    return id as number;
+  };
 
   it('lists a user’s sessions with device, address and times', () => {
     const result = cli('list', 'CLI_user');
@@ -521,5 +529,39 @@ describe('npm run sessions', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('2 sessions of cli_user ended');
     expect(await sessionsOf(t, 'cli_user')).toEqual([]);
+  });
+
+  it('SECURITY+ 26: revoke also ends the user’s pending reset links, and leaves a security event', async () => {
+    await signedIn(t, 'cli_reset');
+    const id = await resetLinkFor('cli_reset');
+    const result = cli('revoke', 'cli_reset');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('2 sessions of cli_reset ended, and its reset links');
+    expect(await t.db('account_tokens').where({ user_id: id })).toEqual([]);
+    const event = JSON.parse(
+      result.stderr.split('\n').find((line) => line.includes('"event"')) ?? '{}',
+    );
+    expect(event).toMatchObject({ event: 'session_revoked', outcome: 'success', userId: id });
+    expect(event.reason).toMatch(/every session, by an operator \(npm run sessions\)/);
+  });
+
+  it('revoke-all asks for --yes first, and changes nothing without it', async () => {
+    await signedIn(t, 'cli_all_one');
+    const before = await t.db('sessions').count({ n: '*' });
+    const result = cli('revoke-all');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('npm run sessions -- revoke-all --yes');
+    expect(await t.db('sessions').count({ n: '*' })).toEqual(before);
+  });
+
+  it('revoke-all --yes ends every session and every reset link of every user', async () => {
+    await signedIn(t, 'cli_all_two');
+    await resetLinkFor('cli_all_two');
+    const result = cli('revoke-all', '--yes');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\d+ sessions ended, of every user, and every reset link/);
+    expect(await t.db('sessions').select('sid')).toEqual([]);
+    expect(await t.db('account_tokens').where({ purpose: 'reset-password' })).toEqual([]);
+    expect(result.stderr).toContain('"event":"session_revoked"');
   });
 });

@@ -35,6 +35,8 @@ export interface AccountTokens {
   ): Promise<ValidToken | undefined>;
   /** Ends every token of the user (of one purpose, if given): a password change, say. */
   revokeAll(userId: number, purpose?: TokenPurpose, trx?: Knex.Transaction): Promise<void>;
+  /** Ends every token of this purpose, whoever it was for. */
+  revokeEveryone(purpose: TokenPurpose, trx?: Knex.Transaction): Promise<void>;
 }
 
 const TABLE = 'account_tokens';
@@ -84,6 +86,10 @@ export function createAccountTokens(db: Database): AccountTokens {
           if (purpose) query.andWhere({ purpose });
         })
         .delete();
+    },
+
+    async revokeEveryone(purpose, trx) {
+      await (trx ?? db)(TABLE).where({ purpose }).delete();
     },
   };
 }

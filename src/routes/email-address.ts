@@ -81,8 +81,12 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
 
   router.post('/account/email/remove', guarded, async (req: Request, res: Response) => {
     const user = currentUser(req);
-    await removeEmail(db, user.id);
-    await tokens.revokeAll(user.id, 'verify-email');
+    // Every link goes with the address: a reset link already in that mailbox must not outlive
+    // the owner's decision that the mailbox no longer speaks for the account.
+    await db.transaction(async (trx) => {
+      await removeEmail(trx, user.id);
+      await tokens.revokeAll(user.id, undefined, trx);
+    });
     securityLog.record(req, 'email_removed', { userId: user.id });
     afterAnswer(res, logger, 'e-mail removal notice not sent', () => notifyOldAddress(user, false));
     setFlash(res, 'email-removed');
@@ -97,10 +101,15 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
     const account = valid?.email ? await findAccountById(db, valid.userId) : undefined;
     if (!valid?.email || !account) return linkExpired(res, '/account');
     try {
-      // False when the address waiting is no longer this one (changed since the link was sent).
-      if (!(await markEmailVerified(db, account.user.id, valid.email))) {
-        return linkExpired(res, '/account');
-      }
+      const { email } = valid;
+      const verified = await db.transaction(async (trx) => {
+        // False when the address waiting is no longer this one (changed since the link was sent).
+        if (!(await markEmailVerified(trx, account.user.id, email))) return false;
+        // Reset links mailed to the address this one replaces die with it.
+        await tokens.revokeAll(account.user.id, 'reset-password', trx);
+        return true;
+      });
+      if (!verified) return linkExpired(res, '/account');
       securityLog.record(req, 'email_verified', { userId: account.user.id, email: valid.email });
       setFlash(res, 'email-verified');
     } catch (error) {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Request } from 'express';
+import type { Logger } from '../logger';
 import { normaliseUsername } from '../auth/usernames';
 import { clientIp } from './client-address';
 
@@ -88,4 +89,17 @@ export function createSecurityLog(tagKey: string): SecurityLog {
       );
     },
   };
+}
+
+/**
+ * The same line for what an operator did from the command line (npm run sessions): no request,
+ * so no address; `reason` says who did it.
+ */
+export function recordOperatorEvent(
+  logger: Logger,
+  event: SecurityEvent,
+  details: { userId?: number; reason: string; count?: number },
+): void {
+  const { outcome, level, message } = EVENTS[event];
+  logger[level]({ event, outcome, ...details }, message);
 }

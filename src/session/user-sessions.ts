@@ -34,6 +34,8 @@ export interface UserSessions {
   revokeOthers(userId: number, keepSid: string, trx?: Knex.Transaction): Promise<number>;
   /** Ends every session of the user; in `trx` when given. */
   revokeAll(userId: number, trx?: Knex.Transaction): Promise<number>;
+  /** Ends every session of every user (a leaked secret or database, say); in `trx` when given. */
+  revokeEveryone(trx?: Knex.Transaction): Promise<number>;
   /** Rows in the table: live and expired (not yet cleaned up). */
   stats(): Promise<{ live: number; expired: number }>;
 }
@@ -89,6 +91,8 @@ export function createUserSessions(db: Database, handleKey: string): UserSession
       ofUser(userId, trx).andWhereNot('sid', keepSid).delete(),
 
     revokeAll: (userId, trx) => ofUser(userId, trx).delete(),
+
+    revokeEveryone: (trx) => (trx ?? db)(SESSIONS_TABLE).delete(),
 
     async stats() {
       const [row] = await db(SESSIONS_TABLE).select(
