@@ -76,6 +76,8 @@ const appEnv = (databaseUrl: string, extra: Record<string, string> = {}) => ({
   DATABASE_URL: databaseUrl,
   SESSION_SECRETS: randomBytes(32).toString('base64url'),
   TRUST_PROXY: '1',
+  // The servers listen on 127.0.0.1, on ports of their own (the Host allow-list ignores ports).
+  PUBLIC_URL: 'https://127.0.0.1',
   // The login storm is ten people logging in as fast as the server answers, again and again:
   // measured is what the server can do, so the per-minute budgets of password checks (built
   // to refuse one person doing exactly that) are lifted.

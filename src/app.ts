@@ -19,6 +19,7 @@ import { pageRoutes } from './routes/pages';
 import { passwordResetRoutes } from './routes/password-reset';
 import { sessionRoutes } from './routes/sessions';
 import { csrfProtection } from './security/csrf';
+import { allowedHostsOnly } from './security/allowed-hosts';
 import { createSecurityLog } from './security/events';
 import { securityHeaders } from './security/headers';
 import { deriveKeys } from './security/keys';
@@ -80,11 +81,14 @@ export function createApp(inputs: AppInputs): Express {
   }
   app.use(securityHeaders(config));
 
-  // 2. Static files and health probes, before the session: neither needs a session lookup.
-  //    Under /assets only: mounted at the root, every page request would first look for a file
-  //    of its name on disk (a stat call and a 404 object per page, measured by npm run bench).
-  app.use('/assets', express.static(paths.public, { index: false }));
+  // 2. Health probes, whatever the Host (orchestrators probe an instance by its address); then
+  //    only this site's own names (security/allowed-hosts.ts); then static files. All before the
+  //    session: none of them needs a session lookup. Static files under /assets only: mounted at
+  //    the root, every page request would first look for a file of its name on disk (a stat call
+  //    and a 404 object per page, measured by npm run bench).
   app.use(healthRoutes(db));
+  app.use(allowedHostsOnly(config.allowedHosts));
+  app.use('/assets', express.static(paths.public, { index: false }));
 
   // 3. Form bodies, small and flat: a login form has two fields, not two thousand.
   app.use(express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 20 }));

@@ -114,6 +114,21 @@ const environmentSchema = z.object({
   PUBLIC_URL: z
     .url({ error: "PUBLIC_URL must be the site's address, like https://example.com" })
     .optional(),
+  ALLOWED_HOSTS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (hosts) => hosts.every((host) => /^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(host)),
+      {
+        error: 'ALLOWED_HOSTS must be host names without ports, separated by commas',
+      },
+    )
+    .optional(),
   PASSWORD_RESET_MINUTES: integer('PASSWORD_RESET_MINUTES', 5, 24 * 60, 30),
   EMAIL_VERIFY_HOURS: integer('EMAIL_VERIFY_HOURS', 1, 24 * 14, 48),
   EMAIL_LINKS_PER_ADDRESS: integer('EMAIL_LINKS_PER_ADDRESS', 1, 1000, 3),
@@ -150,6 +165,11 @@ export interface Config {
     /** How long a password entry counts as recent, for sensitive actions (sudo mode). */
     readonly recentAuthMinutes: number;
   };
+  /**
+   * The names this site answers to (a Host header's name, without its port): PUBLIC_URL's host,
+   * ALLOWED_HOSTS, and outside production localhost, 127.0.0.1 and [::1]. Any other is a 400.
+   */
+  readonly allowedHosts: readonly string[];
   readonly trustProxy: number;
   readonly bcryptCost: number;
   readonly passwordMinLength: number;
@@ -274,9 +294,14 @@ export function loadConfig(
     problems.push('SESSION_COOKIE_NAME: __Host- cookies need https; use it in production only');
   }
 
-  // A link in mail must point at this site whatever the request said its host was.
-  if (isProduction && env.MAIL_URL && !env.PUBLIC_URL) {
-    problems.push('PUBLIC_URL is required in production when MAIL_URL is set (https://your.site)');
+  // The site's own address: links in mail are built from it, and it names the one host the
+  // site answers to (with ALLOWED_HOSTS). Without it a production site would have to trust
+  // whatever Host a request names.
+  if (isProduction && !env.PUBLIC_URL) {
+    problems.push(
+      "PUBLIC_URL is required in production: the site's own address (https://your.site); " +
+        'requests for any other host are refused',
+    );
   }
 
   if (isProduction && env.BCRYPT_COST < 10) {
@@ -284,6 +309,14 @@ export function loadConfig(
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
+
+  const publicUrl = (env.PUBLIC_URL ?? `http://${localHost(env.HOST)}:${env.PORT}`).replace(
+    /\/+$/,
+    '',
+  );
+  const allowedHosts = new Set([new URL(publicUrl).hostname, ...(env.ALLOWED_HOSTS ?? [])]);
+  // A browser on the developer's own machine, under any of the names it goes by.
+  if (!isProduction) for (const name of ['localhost', '127.0.0.1', '[::1]']) allowedHosts.add(name);
 
   return deepFreeze({
     env: env.NODE_ENV,
@@ -303,6 +336,7 @@ export function loadConfig(
       recordIp: env.SESSION_RECORD_IP,
       recentAuthMinutes: env.RECENT_AUTH_MINUTES,
     },
+    allowedHosts: [...allowedHosts],
     trustProxy: env.TRUST_PROXY,
     bcryptCost: env.BCRYPT_COST,
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
@@ -325,10 +359,7 @@ export function loadConfig(
       url: env.MAIL_URL,
       from: env.MAIL_FROM,
       outboxDir: path.resolve(projectRoot, env.MAIL_OUTBOX_DIR),
-      publicUrl: (env.PUBLIC_URL ?? `http://${localHost(env.HOST)}:${env.PORT}`).replace(
-        /\/+$/,
-        '',
-      ),
+      publicUrl,
       resetMinutes: env.PASSWORD_RESET_MINUTES,
       verifyHours: env.EMAIL_VERIFY_HOURS,
       linksPerAddress: env.EMAIL_LINKS_PER_ADDRESS,
@@ -344,6 +375,19 @@ export function loadConfig(
 export function readConfig(): Config {
   dotenv.config({ quiet: true });
   return loadConfig(process.env, { defaultEnv: runningBuild ? 'production' : 'development' });
+}
+
+/**
+ * Only DATABASE_URL, validated as readConfig() would: what the knex CLI needs (migrations run as
+ * a release step, before the server's own settings, secrets among them, need to be there).
+ */
+export function readDatabaseUrl(): string {
+  dotenv.config({ quiet: true });
+  const parsed = environmentSchema
+    .pick({ DATABASE_URL: true })
+    .safeParse(withoutEmptyValues(process.env));
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
+  return parsed.data.DATABASE_URL;
 }
 
 /** Where a development server is reached: its HOST, or localhost when it listens everywhere. */

@@ -77,6 +77,7 @@ const PAGES_BY_CODE: Record<string, ErrorPage> = {
 const EVENTS_BY_CODE: Record<string, SecurityEvent> = {
   EBADCSRFTOKEN: 'csrf_refused',
   ECROSSSITE: 'cross_site_refused',
+  EHOST: 'host_refused',
   ETHROTTLED: 'throttled',
 };
 

@@ -4,7 +4,12 @@ import { ConfigError, DEVELOPMENT_SECRET, EXAMPLE_SECRET, loadConfig } from '../
 
 const SECRET = 'a-production-secret-that-is-long-enough-000000';
 const production = (env: Record<string, string> = {}) =>
-  loadConfig({ NODE_ENV: 'production', SESSION_SECRETS: SECRET, ...env });
+  loadConfig({
+    NODE_ENV: 'production',
+    SESSION_SECRETS: SECRET,
+    PUBLIC_URL: 'https://site.example',
+    ...env,
+  });
 
 function problemsOf(load: () => unknown): string[] {
   try {
@@ -166,9 +171,8 @@ describe('the built server’s environment', () => {
     expect(problemsOf(() => loadConfig({}, { defaultEnv: 'production' }))).toContain(
       'SESSION_SECRETS is required in production (openssl rand -base64 48)',
     );
-    expect(loadConfig({ SESSION_SECRETS: SECRET }, { defaultEnv: 'production' }).env).toBe(
-      'production',
-    );
+    const env = { SESSION_SECRETS: SECRET, PUBLIC_URL: 'https://site.example' };
+    expect(loadConfig(env, { defaultEnv: 'production' }).env).toBe('production');
     expect(loadConfig({ NODE_ENV: 'development' }, { defaultEnv: 'production' }).env).toBe(
       'development',
     );
@@ -189,8 +193,6 @@ describe('the built server’s environment', () => {
 
   it('SECURITY+ 13: production accepts a random secret', () => {
     const secret = 'kR3v9Zq1pWm7xYt2Lb8Nc4Hd6Fg0Js5A+Qe/Uo=';
-    expect(loadConfig({ NODE_ENV: 'production', SESSION_SECRETS: secret }).session.secrets).toEqual(
-      [secret],
-    );
+    expect(production({ SESSION_SECRETS: secret }).session.secrets).toEqual([secret]);
   });
 });

@@ -82,7 +82,7 @@ describe('CSRF protection', () => {
 
   it('SECURITY 20: a form posted with a foreign Origin is refused despite a valid token', async () => {
     const res = await new Browser(t.app).submit('/login', credentials, {
-      headers: { Origin: 'https://evil.example', Host: 'site.example' },
+      headers: { Origin: 'https://evil.example', Host: 'localhost:3000' },
     });
     expect(res.status).toBe(403);
   });
@@ -90,8 +90,8 @@ describe('CSRF protection', () => {
   it('SECURITY 20: a form posted from the site’s own origin is accepted', async () => {
     const res = await new Browser(t.app).submit('/login', credentials, {
       headers: {
-        Origin: 'http://site.example',
-        Host: 'site.example',
+        Origin: 'http://localhost:3000',
+        Host: 'localhost:3000',
         'Sec-Fetch-Site': 'same-origin',
       },
     });
@@ -130,7 +130,7 @@ describe('CSRF protection', () => {
         {
           from: '/',
           headers: {
-            Host: 'site.example',
+            Host: '127.0.0.1',
             Origin: 'https://evil.example',
             'X-Forwarded-Host': 'evil.example',
           },

@@ -20,6 +20,7 @@ describe('the demo account seed', () => {
   it('creates nothing outside development', async () => {
     process.env.NODE_ENV = 'production';
     process.env.SESSION_SECRETS = 'a-production-secret-that-is-long-enough-000000';
+    process.env.PUBLIC_URL = 'https://site.example';
     await seed(db);
     expect(await db('users').where({ username: DEMO_USERNAME })).toHaveLength(0);
   });

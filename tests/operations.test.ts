@@ -162,6 +162,7 @@ describe('the server process', () => {
       NODE_ENV: 'production',
       DATABASE_URL: await createTestDatabaseUrl(),
       SESSION_SECRETS: 'a-production-secret-that-is-long-enough-000000',
+      PUBLIC_URL: 'https://127.0.0.1',
     });
     try {
       expect(server.output()).toMatch(

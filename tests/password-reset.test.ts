@@ -227,13 +227,17 @@ describe('password reset by e-mailed link', () => {
     expect(JSON.stringify(lines)).not.toContain(verifyToken);
   });
 
-  it('SECURITY+ 20: links are built from PUBLIC_URL: a forged Host or X-Forwarded-Host changes nothing', async () => {
+  it('SECURITY+ 20: links are built from PUBLIC_URL: a forged X-Forwarded-Host changes nothing, a forged Host is refused', async () => {
     const { email } = await withAddress('host_forger');
-    const res = await forgot(email, { Host: 'evil.example', 'X-Forwarded-Host': 'evil.example' });
+    const res = await forgot(email, { 'X-Forwarded-Host': 'evil.example' });
     expect(res.status).toBe(200);
     const link = linkIn(await mail.next(email));
     expect(link.startsWith(`${PUBLIC_URL}/password/reset/`)).toBe(true);
     expect((await mail.messages.at(-1))?.html).not.toContain('evil.example');
+    const sent = mail.messages.length;
+    expect((await forgot(email, { Host: 'evil.example' })).status).toBe(400);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mail.messages.length).toBe(sent);
   });
 
   it('SECURITY+ 21: setting the new password ends every session of the user, by user id', async () => {
@@ -383,7 +387,7 @@ describe('without a mail server', () => {
     }
   });
 
-  it('in production without MAIL_URL, the same; and PUBLIC_URL is required once MAIL_URL is set', async () => {
+  it('in production without MAIL_URL, the same; and PUBLIC_URL is required', async () => {
     const off = await createTestApp(PRODUCTION_ENV, { databaseUrl: t.databaseUrl });
     try {
       const page = await new Browser(off.app, { https: true }).get('/login');
@@ -391,8 +395,9 @@ describe('without a mail server', () => {
     } finally {
       await off.close();
     }
+    const { PUBLIC_URL: _, ...withoutUrl } = PRODUCTION_ENV;
     await expect(
-      createTestApp({ ...PRODUCTION_ENV, MAIL_URL: 'smtp://mail.example:587' }),
+      createTestApp({ ...withoutUrl, MAIL_URL: 'smtp://mail.example:587' }),
     ).rejects.toThrow(/PUBLIC_URL is required in production/);
   });
 });
@@ -439,7 +444,8 @@ describe('the development outbox', () => {
       { databaseUrl: t.databaseUrl },
     );
     try {
-      expect((await new Browser(prod.app, { https: true }).get('/dev/outbox')).status).toBe(404);
+      const browser = new Browser(prod.app, { https: true });
+      expect((await browser.get('/dev/outbox', { Host: 'site.example' })).status).toBe(404);
     } finally {
       await prod.close();
     }

@@ -46,6 +46,7 @@ describe('the session store', () => {
         NODE_ENV: env,
         SESSION_STORE: 'memory',
         SESSION_SECRETS: 'a-production-secret-that-is-long-enough-000000',
+        PUBLIC_URL: 'https://site.example',
       });
       expect(createSessionStore(config, db, logger)).toBeInstanceOf(session.MemoryStore);
       expect(lines).toEqual([

@@ -39,6 +39,7 @@ const EVENTS = {
   session_ended: { outcome: 'ended', level: 'info', message: 'session ended' },
   csrf_refused: { outcome: 'refused', level: 'warn', message: 'CSRF token refused' },
   cross_site_refused: { outcome: 'refused', level: 'warn', message: 'cross-site request refused' },
+  host_refused: { outcome: 'refused', level: 'warn', message: 'request for another host refused' },
   throttled: { outcome: 'refused', level: 'warn', message: 'refused by a rate limit' },
 } as const;
 

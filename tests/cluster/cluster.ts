@@ -78,6 +78,7 @@ export async function startCluster(
 
   const secret = randomBytes(48).toString('base64');
   const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const proxyPort = Number(process.env.CLUSTER_PORT ?? (await freePort()));
   const instances: Instance[] = [];
 
   const start = async (index: number): Promise<Instance> => {
@@ -95,6 +96,8 @@ export async function startCluster(
         DATABASE_URL: databaseUrl,
         SESSION_SECRETS: secret,
         TRUST_PROXY: '1',
+        // The address nginx serves the site at: the one host the instances answer to.
+        PUBLIC_URL: `https://localhost:${proxyPort}`,
         ...options.env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -133,7 +136,6 @@ export async function startCluster(
     { stdio: 'ignore' },
   );
 
-  const proxyPort = Number(process.env.CLUSTER_PORT ?? (await freePort()));
   const config = fs
     .readFileSync(path.join(__dirname, 'nginx.conf.template'), 'utf8')
     .replaceAll('{{dir}}', dir)

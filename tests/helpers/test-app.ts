@@ -80,6 +80,8 @@ export const PRODUCTION_ENV = {
   BCRYPT_COST: '10',
   SESSION_SECRETS: 'a-production-secret-that-is-long-enough-000000',
   TRUST_PROXY: '1',
+  // supertest sends Host: 127.0.0.1:<port>; the allow-list ignores the port.
+  PUBLIC_URL: 'https://127.0.0.1',
 };
 
 /** Registers (and so signs in) an account through the real form. */
