@@ -1,4 +1,5 @@
 import { Browser } from './helpers/browser';
+import { logLines } from './helpers/log-lines';
 import { follow, linkIn, startMailServer, type MailServer } from './helpers/mail-server';
 import { createTestApp, PASSWORD, register, type TestApp } from './helpers/test-app';
 
@@ -178,4 +179,42 @@ describe('the e-mail address on the account page', () => {
     expect(res.headers.location).toBe('/confirm-password?next=%2Faccount');
     expect((await userRow('stale_address'))?.pending_email).toBeNull();
   });
+});
+
+describe('mail to one address, from registrations', () => {
+  it('SECURITY+ 28: twenty registrations naming one address send it no more than the mail limit allows', async () => {
+    const { lines, logStream } = logLines();
+    const limited = await createTestApp(
+      {
+        MAIL_URL: mail.url,
+        PUBLIC_URL,
+        EMAIL_LINKS_PER_ADDRESS: '2',
+        // Every test client is 127.0.0.1: the limit per client address is not what is tested.
+        EMAIL_LINKS_PER_IP: '1000',
+        LOG_LEVEL: 'info',
+      },
+      { databaseUrl: t.databaseUrl, logStream },
+    );
+    try {
+      const victim = 'victim.of.signups@example.org';
+      for (let i = 0; i < 20; i++) {
+        const res = await new Browser(limited.app).submit('/register', {
+          username: `signup_${i}`,
+          password: PASSWORD,
+          email: victim,
+        });
+        // Registration itself goes on: only the mail is skipped.
+        expect(res.status).toBe(303);
+      }
+      await mail.next(victim);
+      await mail.next(victim);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(mail.messages.filter((message) => message.text?.includes('signup_'))).toHaveLength(2);
+      expect(lines.filter((line) => line.event === 'email_link_refused')).toHaveLength(18);
+      // The address still waits on each account: its owner can ask for the link later.
+      expect((await userRow('signup_19'))?.pending_email).toBe(victim);
+    } finally {
+      await limited.close();
+    }
+  }, 30_000);
 });

@@ -62,6 +62,12 @@ export interface Throttle {
    * typed, whether or not an account has it, so a refusal says nothing about accounts either.
    */
   mailedLink(email: string, ip: string): Promise<void>;
+  /**
+   * The same count for a link sent on the side of something else (the verification link of a
+   * registration, which goes ahead either way): undefined if the link may go, else the name of
+   * the limit that stops it, and nothing is thrown.
+   */
+  mailedLinkRefusal(email: string, ip: string): Promise<string | undefined>;
 }
 
 /** Points taken for one password check, settled by how the check ends. */
@@ -162,6 +168,12 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
     }
   };
 
+  const mailedLink = (email: string, ip: string) =>
+    take([
+      { limiter: linksPerIp, key: addressKey(ip), reason: 'mailed links per address' },
+      { limiter: linksPerEmail, key: email.toLowerCase(), reason: 'mailed links per e-mail' },
+    ]);
+
   const attempt = (
     owner: PasswordWorkOwner,
     charges: readonly Charge[],
@@ -238,11 +250,16 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
       await take([{ limiter: addressChecks, key: address, reason: 'password checks per address' }]);
     },
 
-    async mailedLink(email, ip) {
-      await take([
-        { limiter: linksPerIp, key: addressKey(ip), reason: 'mailed links per address' },
-        { limiter: linksPerEmail, key: email.toLowerCase(), reason: 'mailed links per e-mail' },
-      ]);
+    mailedLink,
+
+    async mailedLinkRefusal(email, ip) {
+      try {
+        await mailedLink(email, ip);
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof HttpError) || error.status !== 429) throw error;
+        return error.eventDetails?.reason ?? 'mailed links';
+      }
     },
   };
 }

@@ -81,9 +81,19 @@ export function authRoutes(deps: AppDependencies): Router {
     securityLog.record(req, 'registered', { userId: account.user.id });
     if (pendingEmail) {
       const { user } = account;
-      afterAnswer(res, logger, 'verification link not sent', () =>
-        sendVerification(user, pendingEmail),
-      );
+      const ip = clientIp(req);
+      afterAnswer(res, logger, 'verification link not sent', async () => {
+        // Held to the same limit as "send it again" and "forgot password": twenty registrations
+        // naming someone else's address must not send them twenty mails. Over it, the account
+        // is made all the same, and its owner can ask for the link later.
+        const refused = await throttle.mailedLinkRefusal(pendingEmail, ip);
+        if (refused === undefined) return sendVerification(user, pendingEmail);
+        securityLog.record(req, 'email_link_refused', {
+          userId: user.id,
+          email: pendingEmail,
+          reason: refused,
+        });
+      });
     }
     setFlash(res, 'registered');
     res.redirect(303, '/dashboard');
