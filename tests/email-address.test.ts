@@ -1,6 +1,12 @@
 import { Browser } from './helpers/browser';
 import { logLines } from './helpers/log-lines';
-import { follow, linkIn, startMailServer, type MailServer } from './helpers/mail-server';
+import {
+  confirmAddress,
+  follow,
+  linkIn,
+  startMailServer,
+  type MailServer,
+} from './helpers/mail-server';
 import { createTestApp, PASSWORD, register, type TestApp } from './helpers/test-app';
 
 const PUBLIC_URL = 'https://site.example';
@@ -59,17 +65,48 @@ describe('an e-mail address at registration', () => {
     expect(message.html).toContain(`<a href="${link}">`);
 
     const elsewhere = new Browser(t.app);
-    const res = await follow(elsewhere, link);
+    const res = await confirmAddress(elsewhere, link);
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/');
-    expect(res.headers['referrer-policy']).toBe('no-referrer');
-    expect(res.headers['cache-control']).toBe('no-store');
     expect(await userRow('verifier')).toMatchObject({
       email: 'Verifier@example.org',
       pending_email: null,
     });
     expect((await elsewhere.get('/')).text).toContain('Your e-mail address is confirmed.');
-    expect((await follow(new Browser(t.app), link)).status).toBe(400);
+    expect((await confirmAddress(new Browser(t.app), link)).status).toBe(400);
+  });
+
+  it('SECURITY+ 29: following the link confirms nothing by itself: a mail scanner’s GET is not a yes', async () => {
+    await registerWith('scanned', 'scanned@example.org');
+    const link = linkIn(await mail.next('scanned@example.org'));
+    const token = link.split('/').at(-1) ?? '';
+    const scanner = new Browser(t.app);
+    const landed = await follow(scanner, link);
+    expect(landed.status).toBe(303);
+    expect(landed.headers.location).toBe('/email/verify');
+    expect(landed.headers['referrer-policy']).toBe('no-referrer');
+    expect(landed.headers['cache-control']).toBe('no-store');
+    const page = await scanner.get('/email/verify');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('scanned@example.org');
+    expect(page.text).toMatch(/<form[^>]*method="post"[^>]*action="\/email\/verify"/);
+    expect(page.text).not.toContain(token);
+    expect(await userRow('scanned')).toMatchObject({
+      email: null,
+      pending_email: 'scanned@example.org',
+    });
+    // The person's own click, with the form's token: now it counts.
+    expect((await scanner.submit('/email/verify', {})).status).toBe(303);
+    expect((await userRow('scanned'))?.email).toBe('scanned@example.org');
+    expect((await scanner.get('/email/verify')).status).toBe(400);
+  });
+
+  it('SECURITY+ 29: the confirmation is a POST with a CSRF token, like every other', async () => {
+    await registerWith('forged_yes', 'forged_yes@example.org');
+    const browser = new Browser(t.app);
+    await follow(browser, linkIn(await mail.next('forged_yes@example.org')));
+    expect((await browser.post('/email/verify', {})).status).toBe(403);
+    expect((await userRow('forged_yes'))?.email).toBeNull();
   });
 
   it('is refused with a message when it is not an address, and the rest of the form is kept', async () => {
@@ -94,7 +131,7 @@ describe('the e-mail address on the account page', () => {
     const page = await browser.get('/account');
     expect(page.text).toContain('Waiting for confirmation: <strong>adder@example.org</strong>');
     expect(page.text).toContain('Send the link again');
-    await follow(browser, linkIn(await mail.next('adder@example.org')));
+    await confirmAddress(browser, linkIn(await mail.next('adder@example.org')));
     expect((await browser.get('/account')).text).toContain(
       'Confirmed: <strong>adder@example.org</strong>',
     );
@@ -105,13 +142,13 @@ describe('the e-mail address on the account page', () => {
     const first = linkIn(await mail.next('resender@example.org'));
     await browser.submit('/account/email/resend', {}, { from: '/account' });
     const second = linkIn(await mail.next('resender@example.org'));
-    expect((await follow(new Browser(t.app), first)).status).toBe(400);
-    expect((await follow(new Browser(t.app), second)).status).toBe(303);
+    expect((await confirmAddress(new Browser(t.app), first)).status).toBe(400);
+    expect((await confirmAddress(new Browser(t.app), second)).status).toBe(303);
   });
 
   it('changing a verified address tells the old address, and the new one counts once verified', async () => {
     const browser = await registerWith('mover', 'old@example.org');
-    await follow(browser, linkIn(await mail.next('old@example.org')));
+    await confirmAddress(browser, linkIn(await mail.next('old@example.org')));
     await setAddress(browser, 'new@example.org');
     const notice = await mail.next('old@example.org');
     expect(notice.subject).toBe('The e-mail address on your account was changed');
@@ -122,13 +159,13 @@ describe('the e-mail address on the account page', () => {
       email: 'old@example.org',
       pending_email: 'new@example.org',
     });
-    await follow(browser, linkIn(await mail.next('new@example.org')));
+    await confirmAddress(browser, linkIn(await mail.next('new@example.org')));
     expect(await userRow('mover')).toMatchObject({ email: 'new@example.org', pending_email: null });
   });
 
   it('removing a verified address tells that address', async () => {
     const browser = await registerWith('remover', 'gone@example.org');
-    await follow(browser, linkIn(await mail.next('gone@example.org')));
+    await confirmAddress(browser, linkIn(await mail.next('gone@example.org')));
     const res = await browser.submit('/account/email/remove', {}, { from: '/account' });
     expect(res.status).toBe(303);
     expect(await userRow('remover')).toMatchObject({ email: null, pending_email: null });
@@ -141,8 +178,8 @@ describe('the e-mail address on the account page', () => {
     const second = await registerWith('second_owner', 'shared@example.org');
     const firstLink = linkIn(await mail.next('shared@example.org'));
     const secondLink = linkIn(await mail.next('shared@example.org'));
-    await follow(first, firstLink);
-    const res = await follow(second, secondLink);
+    await confirmAddress(first, firstLink);
+    const res = await confirmAddress(second, secondLink);
     expect(res.status).toBe(303);
     expect((await second.get('/account')).text).toContain(
       'That e-mail address is already confirmed on another account.',

@@ -7,7 +7,13 @@ import { sessionTimestamp } from '../src/session/knex-store';
 import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
 import { logLines } from './helpers/log-lines';
-import { follow, linkIn, startMailServer, type MailServer } from './helpers/mail-server';
+import {
+  confirmAddress,
+  follow,
+  linkIn,
+  startMailServer,
+  type MailServer,
+} from './helpers/mail-server';
 import {
   createTestApp,
   logIn,
@@ -261,7 +267,7 @@ describe('password reset by e-mailed link', () => {
     const { browser, email, id } = await withAddress('moving_house');
     const link = await resetLink(email);
     await browser.submit('/account/email', { email: 'new_home@example.org' }, { from: '/account' });
-    await follow(browser, linkIn(await mail.next('new_home@example.org')));
+    await confirmAddress(browser, linkIn(await mail.next('new_home@example.org')));
     expect((await t.db('users').where({ id }).first())?.email).toBe('new_home@example.org');
 
     const late = await follow(new Browser(t.app), link);

@@ -16,6 +16,7 @@ import type { AppDependencies } from '../dependencies';
 import { accountPage } from './account';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
+import { linkLanding } from '../mail/link-landing';
 import { linkExpired, mailLink, tokenRoute } from '../mail/links';
 import { verificationSender } from '../mail/verification';
 import { setFlash } from '../session/flash';
@@ -39,6 +40,13 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
   ];
 
   const sendVerification = verificationSender(deps);
+  const link = linkLanding(deps, 'verify-email', {
+    name: 'verify',
+    landing: '/email/verify',
+    again: '/account',
+    maxAgeMs: config.mail.verifyHours * 3_600_000,
+  });
+  const expired = (res: Response) => linkExpired(res, '/account');
 
   /** Tells a verified address that it is being replaced or removed. */
   const notifyOldAddress = (user: User, newAddress: boolean) =>
@@ -93,15 +101,43 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
     res.redirect(303, '/account');
   });
 
-  // The link from the mail, followed signed in or not. It does its work at once and redirects,
-  // so the token does not stay in the address bar.
-  router.get(tokenRoute('verify-email'), async (req, res) => {
-    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
-    const valid = await tokens.consume(req.params.token, 'verify-email');
+  // The link from the mail, followed signed in or not: its token moves into a cookie and the
+  // browser to a page whose button confirms (mail/link-landing.ts). Following the link alone
+  // confirms nothing: mail scanners follow every link, and would confirm an address for whoever
+  // typed it.
+  router.use('/email/verify', (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  router.get(tokenRoute('verify-email'), link.follow);
+
+  /** The address this browser's link would confirm, and whose account it is for. */
+  const pending = async (req: Request) => {
+    const valid = await link.pending(req);
     const account = valid?.email ? await findAccountById(db, valid.userId) : undefined;
-    if (!valid?.email || !account) return linkExpired(res, '/account');
+    return valid?.email && account
+      ? { token: valid.token, email: valid.email, account }
+      : undefined;
+  };
+
+  router.get('/email/verify', async (req, res) => {
+    const waiting = await pending(req);
+    if (!waiting) return expired(res);
+    res.render('verify-email', {
+      title: 'Confirm your e-mail address',
+      email: waiting.email,
+      username: waiting.account.user.username,
+    });
+  });
+
+  router.post('/email/verify', async (req, res) => {
+    const waiting = await pending(req);
+    if (!waiting) return expired(res);
+    const { token, email, account } = waiting;
+    link.done(res);
+    // Used up first, whatever follows: a link works once.
+    if (!(await tokens.consume(token, 'verify-email'))) return expired(res);
     try {
-      const { email } = valid;
       const verified = await db.transaction(async (trx) => {
         // False when the address waiting is no longer this one (changed since the link was sent).
         if (!(await markEmailVerified(trx, account.user.id, email))) return false;
@@ -109,8 +145,8 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
         await tokens.revokeAll(account.user.id, 'reset-password', trx);
         return true;
       });
-      if (!verified) return linkExpired(res, '/account');
-      securityLog.record(req, 'email_verified', { userId: account.user.id, email: valid.email });
+      if (!verified) return expired(res);
+      securityLog.record(req, 'email_verified', { userId: account.user.id, email });
       setFlash(res, 'email-verified');
     } catch (error) {
       if (!(error instanceof EmailTakenError)) throw error;

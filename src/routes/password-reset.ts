@@ -14,6 +14,7 @@ import type { AppDependencies } from '../dependencies';
 import { workOwner } from '../auth/work-owner';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
+import { linkLanding } from '../mail/link-landing';
 import { linkExpired, tokenLink, tokenRoute } from '../mail/links';
 import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';
@@ -28,13 +29,14 @@ const forgotForm = z.object({ email: emailField });
  *    page, whether or not an account has it; the lookup and the mail happen after the answer
  *    has gone, so it takes the same time too. Throttled per address typed and per client.
  * 2. The mailed link holds a 256-bit token; the table keeps only its SHA-256. It expires
- *    (PASSWORD_RESET_MINUTES), works once, and dies when a newer link is sent or the password
- *    changes by any route. Links are built from PUBLIC_URL, never from the request's Host.
- * 3. Following the link moves the token into a short-lived HttpOnly cookie and redirects, so the
- *    token leaves the address bar (and the history, and the Referer of anything after it);
- *    that answer sends `Referrer-Policy: no-referrer`, and none of these pages is cached.
+ *    (PASSWORD_RESET_MINUTES), works once, and dies when a newer link is sent, the password
+ *    changes by any route, or the confirmed address changes or goes. Links are built from
+ *    PUBLIC_URL, never from the request's Host.
+ * 3. Following the link moves the token into a short-lived HttpOnly cookie and redirects to the
+ *    form (mail/link-landing.ts), so the token leaves the address bar; none of these pages is
+ *    cached.
  * 4. The new password meets the same rules as at registration. Setting it ends every session of
- *    the user (by user id) and every other token, sends a "your password was changed" notice,
+ *    the user (by user id) and every other reset token, sends a "your password was changed" notice,
  *    and sends the person to log in: OWASP advises against signing in automatically after a
  *    reset, and logging in proves the new password works where the person will need it.
  */
@@ -43,18 +45,12 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
   const router = Router();
   const notifyPasswordChanged = passwordChangedNotice(deps);
   const weakPassword = strengthCheck(deps);
-  const cookie = {
-    // __Host-: only this exact host, over https, with Path=/ (so the path cannot be narrowed).
-    name: config.isProduction ? '__Host-reset' : 'reset',
-    options: {
-      path: '/',
-      httpOnly: true,
-      // Lax: the link is followed from a mail client, another site: the cookie must be set on
-      // that navigation and sent with the redirect that follows it.
-      sameSite: 'lax' as const,
-      secure: config.isProduction,
-    },
-  };
+  const link = linkLanding(deps, 'reset-password', {
+    name: 'reset',
+    landing: '/password/reset',
+    again: '/password/forgot',
+    maxAgeMs: config.mail.resetMinutes * 60_000,
+  });
   // Mounted only when mail can be sent (app.ts). Nothing here may be cached.
   router.use('/password', (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -99,27 +95,13 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
   const expired = (res: Response) => linkExpired(res, '/password/forgot');
 
   // The link from the mail: the token goes into a cookie, and out of the address bar.
-  router.get(tokenRoute('reset-password'), async (req, res) => {
-    // The address of this answer holds the token: nothing may send it on as a Referer. (Only
-    // here: under no-referrer, browsers send `Origin: null` with a form's POST, which the
-    // same-origin check rightly refuses, so the pages with forms keep the site's policy.)
-    res.set('Referrer-Policy', 'no-referrer');
-    const token = req.params.token;
-    if (!(await tokens.check(token, 'reset-password'))) return expired(res);
-    res.cookie(cookie.name, token, {
-      ...cookie.options,
-      maxAge: config.mail.resetMinutes * 60_000,
-    });
-    res.redirect(303, '/password/reset');
-  });
+  router.get(tokenRoute('reset-password'), link.follow);
 
-  /** The token in the reset cookie, and whose it is, if it is still valid. */
+  /** The token this browser brought, and whose account it opens, if it is still valid. */
   const pending = async (req: Request) => {
-    const token: unknown = req.cookies?.[cookie.name];
-    if (typeof token !== 'string') return undefined;
-    const valid = await tokens.check(token, 'reset-password');
+    const valid = await link.pending(req);
     const account = valid && (await findAccountById(db, valid.userId));
-    return account ? { token, account } : undefined;
+    return account ? { token: valid.token, account } : undefined;
   };
 
   const renderForm = (
@@ -168,7 +150,7 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
       return true;
     });
     if (!used) return expired(res);
-    res.clearCookie(cookie.name, cookie.options);
+    link.done(res);
     securityLog.record(req, 'password_reset', { userId: user.id });
     notifyPasswordChanged(res, user);
     setFlash(res, 'password-reset');

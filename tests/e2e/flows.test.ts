@@ -242,6 +242,10 @@ describe('a way back in, through the development outbox', () => {
         await page.getByRole('button', { name: 'Create account' }).click();
         await page.waitForURL(`${site.url}/dashboard`);
       });
+      // The link leads to a page that asks; only its button confirms.
+      expect(pathOf(page)).toBe('/email/verify');
+      expect(await heading(page)).toBe('Confirm your e-mail address');
+      await page.getByRole('button', { name: 'Confirm this address' }).click();
       expect(pathOf(page)).toBe('/account');
       expect(await page.locator('.flash').innerText()).toContain(
         'Your e-mail address is confirmed.',
