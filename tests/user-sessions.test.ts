@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { createAccountTokens } from '../src/auth/account-tokens';
 import { deriveKeys } from '../src/security/keys';
-import { sessionTimestamp } from '../src/session/knex-store';
+import { readSessionTimestamp, sessionTimestamp } from '../src/session/knex-store';
 import { Browser } from './helpers/browser';
 import { sessionIdOf } from './helpers/cookies';
 import {
@@ -324,6 +324,39 @@ describe('recent authentication (sudo mode)', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('SECURITY+ 30: a confirmed password gives the session a new id, still signed in, same login time', async () => {
+    const { laptop } = await signedIn(t, 'sudo_new_id');
+    await enteredPasswordAgo(t, laptop, 11);
+    const token = await laptop.csrfToken('/confirm-password');
+    const before = await sessionRowOf(t.db, laptop.cookie('sid'));
+    const oldCookie = laptop.cookie('sid');
+    const res = await laptop.post('/confirm-password', {
+      password: PASSWORD,
+      next: '/account',
+      _csrf: token,
+    });
+    expect(res.status).toBe(303);
+    const after = await sessionRowOf(t.db, laptop.cookie('sid'));
+    expect(laptop.cookie('sid')).not.toBe(oldCookie);
+    expect(after?.sid).not.toBe(before?.sid);
+    expect(after?.sess).toMatchObject({
+      userId: before?.sess.userId,
+      loginAt: before?.sess.loginAt,
+      authHash: before?.sess.authHash,
+      history: before?.sess.history,
+      confirmedAt: expect.any(Number),
+    });
+    // The old id is worthless: its row is gone, and its cookie is an anonymous visitor's.
+    expect(await t.db('sessions').where({ sid: before?.sid })).toEqual([]);
+    const stale = new Browser(t.app);
+    stale.setCookie('sid', String(oldCookie));
+    expect((await stale.get('/dashboard')).status).toBe(302);
+    expect((await laptop.get('/account')).status).toBe(200);
+    // The row still says when this browser signed in, not when it confirmed.
+    const row = await t.db('sessions').where({ sid: after?.sid }).first();
+    expect(readSessionTimestamp(row.created_at)).toBe(before?.sess.loginAt);
   });
 
   it('sends a confirmation’s `next` only to a path on this site', async () => {

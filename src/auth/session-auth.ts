@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import type { SessionData } from 'express-session';
 import type { Config } from '../config';
 import type { Database } from '../db';
 import type { SecurityLog } from '../security/events';
@@ -13,6 +14,8 @@ import { findAccountById, type Account } from './users';
  */
 export interface SessionAuth {
   logIn(req: Request, account: Account): Promise<void>;
+  /** After the password was entered again: the same signed-in session under a new id. */
+  reauthenticated(req: Request): Promise<void>;
   logOut(req: Request, res: Response): Promise<void>;
   /** Middleware: `req.user` for a valid signed-in session; ends any session that is not. */
   loadUser: RequestHandler;
@@ -65,6 +68,17 @@ export function createSessionAuth(deps: {
     await promisify((done) => req.session.save(done));
   }
 
+  async function reauthenticated(req: Request): Promise<void> {
+    // Re-authentication gets a new id as login does (ASVS 7.2.4): an id someone learned before
+    // this proof (from a shared computer, a log) must not carry the sudo rights it grants.
+    // Everything the session holds carries over, its login time too: the absolute limit still
+    // counts from the login, not from this confirmation.
+    const { cookie: _cookie, ...kept } = req.session as Partial<SessionData>;
+    await promisify((done) => req.session.regenerate(done));
+    Object.assign(req.session, kept, { confirmedAt: Date.now() });
+    await promisify((done) => req.session.save(done));
+  }
+
   async function logOut(req: Request, res: Response): Promise<void> {
     // Deletes the row, so the old cookie is worthless even if someone kept a copy. The rest of
     // this request has no req.session at all (regenerate() would save a new, empty row); logIn()
@@ -111,7 +125,7 @@ export function createSessionAuth(deps: {
     next();
   };
 
-  return { logIn, logOut, loadUser };
+  return { logIn, reauthenticated, logOut, loadUser };
 }
 
 function promisify(run: (done: (error?: unknown) => void) => void): Promise<void> {

@@ -10,7 +10,7 @@ import type { AppDependencies } from '../dependencies';
  * password lately, before a sensitive page or action; afterwards, back to `next`.
  */
 export function confirmPasswordRoutes(deps: AppDependencies): Router {
-  const { config, securityLog } = deps;
+  const { config, auth, securityLog } = deps;
   const passwordConfirmed = passwordConfirmation(deps);
   const router = Router();
   router.use('/confirm-password', requireLogin, (_req, res, next) => {
@@ -39,7 +39,7 @@ export function confirmPasswordRoutes(deps: AppDependencies): Router {
     if (!(await passwordConfirmed(req, user, form.data.password))) {
       return render(req, res, 400, { password: 'Incorrect password.' });
     }
-    req.session.confirmedAt = Date.now();
+    await auth.reauthenticated(req);
     securityLog.record(req, 'password_confirmed', { userId: user.id });
     res.redirect(303, safeNextPath(req.body?.next) ?? '/account');
   });

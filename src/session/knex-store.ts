@@ -220,15 +220,17 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     const expired = this.timestamp(expiryOf(session, now));
     const seen = this.timestamp(now);
     if (!loaded) {
-      // A new session (logIn() regenerates the id, then saves): the row says whose it is and
-      // where it was signed in from, in columns of its own, so nothing reads the JSON for that.
+      // A new session (logIn() regenerates the id, then saves): the row says whose it is, when
+      // and where it was signed in, in columns of its own, so nothing reads the JSON for that.
+      // A session that got a new id later (a confirmed password) keeps its sign-in time.
       const request = requestOf(session);
+      const signedIn = typeof session.loginAt === 'number' ? this.timestamp(session.loginAt) : seen;
       const row = {
         sid,
         sess: json,
         expired,
         user_id: session.userId ?? null,
-        created_at: seen,
+        created_at: signedIn,
         last_seen_at: seen,
         user_agent: request?.get('User-Agent')?.slice(0, USER_AGENT_LENGTH) ?? null,
         ip: this.recordAddress ? (request?.ip ?? null) : null,
