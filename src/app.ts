@@ -1,4 +1,3 @@
-import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import { createAccountTokens } from './auth/account-tokens';
 import { createSessionAuth } from './auth/session-auth';
@@ -20,6 +19,7 @@ import { passwordResetRoutes } from './routes/password-reset';
 import { sessionRoutes } from './routes/sessions';
 import { csrfProtection } from './security/csrf';
 import { allowedHostsOnly } from './security/allowed-hosts';
+import { readCookies } from './security/cookies';
 import { createSecurityLog } from './security/events';
 import { securityHeaders } from './security/headers';
 import { deriveKeys } from './security/keys';
@@ -90,9 +90,10 @@ export function createApp(inputs: AppInputs): Express {
   app.use(allowedHostsOnly(config.allowedHosts));
   app.use('/assets', express.static(paths.public, { index: false }));
 
-  // 3. Form bodies, small and flat: a login form has two fields, not two thousand.
+  // 3. Form bodies, small and flat: a login form has two fields, not two thousand. Cookies as
+  //    plain text (security/cookies.ts says why not cookie-parser).
   app.use(express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 20 }));
-  app.use(cookieParser());
+  app.use(readCookies);
 
   // 4. The session: req.session from the signed cookie and the sessions table.
   app.use(sessionCookieHeaders(cookie.name));

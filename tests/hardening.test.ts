@@ -111,3 +111,42 @@ describe('database errors', () => {
     expect((await logIn(new Browser(t.app), 'obrien', PASSWORD)).status).toBe(303);
   });
 });
+
+describe('cookies with any value', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ MAIL_URL: 'smtp://127.0.0.1:9', PUBLIC_URL: 'http://127.0.0.1' });
+  });
+  afterAll(() => t.close());
+
+  // cookie-parser turns "j:"-prefixed values into objects; express-session, reading the same
+  // cookie, then called a string method on an object: a 500 on every page.
+  const values = [
+    'j:{"a":1}',
+    'j:["s:x"]',
+    'j:"s:abc.def"',
+    'j:null',
+    's:',
+    's:%ZZ',
+    '%E0%A4%A',
+    'x'.repeat(4000),
+  ];
+  const names = ['sid', 'csrf', 'flash', 'reset', 'verify'];
+
+  it.each(values.map((value) => [value.length > 40 ? `${value.length} characters` : value, value]))(
+    'SECURITY+ 31: %s in any of the site’s cookies gives the anonymous page, never a 500',
+    async (_label, value) => {
+      for (const name of names) {
+        const browser = new Browser(t.app);
+        browser.setCookie(name, value);
+        const home = await browser.get('/');
+        expect([name, home.status]).toEqual([name, 200]);
+        expect(home.text).toContain('Log in');
+        expect((await browser.get('/password/reset')).status).toBeLessThan(500);
+        expect((await browser.get('/email/verify')).status).toBeLessThan(500);
+        const login = await browser.post('/login', { username: 'someone', password: 'x' });
+        expect([name, login.status]).toEqual([name, 403]);
+      }
+    },
+  );
+});
