@@ -9,8 +9,12 @@ export default tseslint.config(
   { files: ['**/*.js'], languageOptions: { sourceType: 'commonjs' } },
   {
     rules: {
-      // `_`-prefixed parameters are how Express error handlers keep their four-argument shape.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // `_`-prefixed parameters are how Express error handlers keep their four-argument shape;
+      // `const { left: _, ...kept } = value` is how an object is copied without one property.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
 );

@@ -41,7 +41,7 @@ export function createApp(inputs: AppInputs): Express {
   const securityLog = createSecurityLog(keys.logTag[0] ?? '');
   const cookie = sessionCookie(config);
   const auth = createSessionAuth({ config, db, cookie, keys, securityLog });
-  const throttle = createThrottle(config, db, logger);
+  const throttle = createThrottle(config, db, logger, keys.logTag[0] ?? '');
   const userSessions =
     config.session.store === 'database'
       ? createUserSessions(db, keys.sessionHandle[0] ?? '')

@@ -66,9 +66,18 @@ const BUSY: ErrorPage = {
   message: 'Very many people are signing in at this moment. Please try again in a few seconds.',
 };
 
+/** A session ended for getting its password confirmation wrong too often. */
+const SIGNED_OUT: ErrorPage = {
+  title: 'Signed out',
+  message:
+    'The password was entered wrongly too many times, so this browser has been signed out. ' +
+    'Log in again to go on.',
+};
+
 /** Pages chosen by the error's reason code, whatever its status; the rest go by status. */
 const PAGES_BY_CODE: Record<string, ErrorPage> = {
   EPASSWORDBUSY: BUSY,
+  ESIGNEDOUT: SIGNED_OUT,
   EBADCSRFTOKEN: FORM_REFUSED,
   ECROSSSITE: FORM_REFUSED,
 };

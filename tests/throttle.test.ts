@@ -1,4 +1,5 @@
 import { Browser } from './helpers/browser';
+import { sessionIdOf } from './helpers/cookies';
 import { createTestApp, logIn, PASSWORD, register, type TestApp } from './helpers/test-app';
 import * as passwords from '../src/auth/passwords';
 
@@ -167,28 +168,43 @@ describe('login throttling per account and address', () => {
 });
 
 describe('password checks once signed in', () => {
-  it('SECURITY+ 1: have their own limit: a stolen session cannot guess the password forever', async () => {
+  it('SECURITY+ 32: a session that fails the confirmation PASSWORD_CONFIRM_FAILURES times is signed out; the owner’s are not', async () => {
     const t = await createTestApp({ ...LIMITS, PASSWORD_CONFIRM_FAILURES: '3' });
     try {
-      const browser = new Browser(t.app);
-      await register(browser, 'sessionthief');
-      for (let i = 0; i < 3; i++) {
-        const res = await browser.submit(
-          '/account/delete',
-          { password: 'guess' },
+      const owner = new Browser(t.app);
+      await register(owner, 'sessionthief');
+      // A second session of the account, standing for a stolen cookie.
+      const thief = new Browser(t.app);
+      expect((await logIn(thief, 'sessionthief')).status).toBe(303);
+      const thiefSid = sessionIdOf(String(thief.cookie('sid')));
+      const guess = () =>
+        thief.submit(
+          '/account/password',
+          { current_password: 'guess', new_password: 'x'.repeat(20) },
           { from: '/account' },
         );
-        expect(res.status).toBe(400);
-      }
-      const res = await browser.submit(
-        '/account/delete',
-        { password: PASSWORD },
+      expect((await guess()).status).toBe(400);
+      expect((await guess()).status).toBe(400);
+      const third = await guess();
+      expect(third.status).toBe(401);
+      expect(third.text).toContain('signed out');
+      expect(await t.db('sessions').where({ sid: thiefSid })).toEqual([]);
+      expect((await thief.get('/dashboard')).status).toBe(302);
+
+      // The owner's own session was never counted against: it confirms, and changes the password.
+      const changed = await owner.submit(
+        '/account/password',
+        { current_password: PASSWORD, new_password: 'a brand new and sturdy passphrase' },
         { from: '/account' },
       );
-      expect(res.status).toBe(429);
-      expect(await t.db('users').where({ username: 'sessionthief' })).toHaveLength(1);
+      expect(changed.status).toBe(303);
       // The login throttle is a different count: the owner can still log in elsewhere.
-      expect((await logIn(new Browser(t.app), 'sessionthief', PASSWORD)).status).toBe(303);
+      const elsewhere = await logIn(
+        new Browser(t.app),
+        'sessionthief',
+        'a brand new and sturdy passphrase',
+      );
+      expect(elsewhere.status).toBe(303);
     } finally {
       await t.close();
     }
@@ -484,6 +500,35 @@ describe('strength estimates of new passwords', () => {
         statuses.push(res.status);
       }
       expect(statuses).toEqual([400, 400, 429]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('what the throttle keeps', () => {
+  it('SECURITY+ 33: no typed name, e-mail address or session id in the rate_limits table, only keyed tags', async () => {
+    const t = await createTestApp({
+      ...LIMITS,
+      MAIL_URL: 'smtp://127.0.0.1:9',
+      PUBLIC_URL: 'http://127.0.0.1',
+    });
+    try {
+      // A password typed into the name field by mistake, as happens.
+      const typed = 'Correct Horse Battery';
+      await loginFrom(t, OWNER, typed, 'and the password again');
+      await new Browser(t.app).submit('/password/forgot', { email: 'Private.Person@example.org' });
+      const browser = new Browser(t.app);
+      await register(browser, 'tagged_user');
+      await browser.submit('/account/delete', { password: 'not it' }, { from: '/account' });
+      const sid = sessionIdOf(String(browser.cookie('sid')));
+
+      const keys = (await t.db('rate_limits').pluck('key')).join('\n');
+      expect(keys).toContain('login-pair:');
+      expect(keys).toContain('confirm-session:');
+      for (const secret of [typed, typed.toLowerCase(), 'private.person', 'tagged_user', sid]) {
+        expect(keys.toLowerCase()).not.toContain(secret.toLowerCase());
+      }
     } finally {
       await t.close();
     }

@@ -17,6 +17,8 @@ export interface SessionAuth {
   /** After the password was entered again: the same signed-in session under a new id. */
   reauthenticated(req: Request): Promise<void>;
   logOut(req: Request, res: Response): Promise<void>;
+  /** Ends this request's session for a reason other than a logout, and says so in the log. */
+  end(req: Request, res: Response, reason: string): Promise<void>;
   /** Middleware: `req.user` for a valid signed-in session; ends any session that is not. */
   loadUser: RequestHandler;
 }
@@ -89,6 +91,15 @@ export function createSessionAuth(deps: {
     res.clearCookie(cookie.name, cookie.attributes);
   }
 
+  async function end(req: Request, res: Response, reason: string): Promise<void> {
+    securityLog.record(req, 'session_ended', { userId: req.session?.userId, reason });
+    await logOut(req, res);
+    // The rest of this request (an error page, say) is an anonymous visitor's.
+    req.user = undefined;
+    res.locals.user = undefined;
+    res.locals.signedIn = false;
+  }
+
   const loadUser: RequestHandler = async (req, res, next) => {
     const { userId, authHash, loginAt = 0 } = req.session;
     res.locals.signedIn = false;
@@ -107,8 +118,7 @@ export function createSessionAuth(deps: {
           ? 'absolute timeout'
           : undefined;
     if (!account || endReason) {
-      securityLog.record(req, 'session_ended', { userId, reason: endReason });
-      await logOut(req, res);
+      await end(req, res, endReason ?? 'account deleted');
       next();
       return;
     }
@@ -125,7 +135,7 @@ export function createSessionAuth(deps: {
     next();
   };
 
-  return { logIn, reauthenticated, logOut, loadUser };
+  return { logIn, reauthenticated, logOut, end, loadUser };
 }
 
 function promisify(run: (done: (error?: unknown) => void) => void): Promise<void> {

@@ -10,6 +10,7 @@ import { databaseKind, type Database } from '../db';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { addressKey } from '../security/client-address';
+import { logTags } from '../security/events';
 import type { PasswordWorkOwner } from './password-pool';
 import { normaliseUsername } from './usernames';
 
@@ -34,8 +35,9 @@ export const RATE_LIMITS_TABLE = 'rate_limits';
  * - A success clears its own pair's count and gives back the points it took, and nothing else:
  *   a victim's login never hands the attacker's address a fresh allowance.
  * - A signed-in user confirming the password (changing it, deleting the account) is never
- *   refused by the login counts; those checks have their own limit per account
- *   (PASSWORD_CONFIRM_FAILURES), so a stolen session cannot guess without limit either.
+ *   refused by the login counts; those checks have their own limit per session
+ *   (PASSWORD_CONFIRM_FAILURES), at which the session is ended: a stolen session can neither
+ *   guess without limit nor use the limit to stop the owner's own sessions.
  *
  * Points are taken atomically before any bcrypt work (rate-limiter-flexible's consume, an
  * INSERT ... ON CONFLICT / ON DUPLICATE KEY UPDATE): seventeen guesses sent at once against a
@@ -43,12 +45,23 @@ export const RATE_LIMITS_TABLE = 'rate_limits';
  * refused does not lengthen the wait. Names with no account are counted exactly like real ones,
  * so throttling reveals nothing about which names exist. Addresses count by security/
  * client-address.ts's key (an IPv6 /64).
+ *
+ * The table keeps no name, e-mail address or session id as typed: each is keyed by the security
+ * log's keyed tag (security/events.ts), so a password typed into the name field by mistake is
+ * not left in the database. Client addresses are kept as they are, as the logs keep them.
  */
 export interface Throttle {
   /** Before a login's password check; refuses with 429 (ETHROTTLED) past any limit. */
   loginAttempt(username: string, ip: string): Promise<PasswordAttempt>;
-  /** Before a signed-in user's password check (change, deletion, re-authentication). */
-  confirmationAttempt(user: { id: number; username: string }, ip: string): Promise<PasswordAttempt>;
+  /**
+   * Before a signed-in user's password check (change, deletion, re-authentication), counted
+   * against `sessionId`'s own allowance of failures.
+   */
+  confirmationAttempt(
+    user: { id: number; username: string },
+    ip: string,
+    sessionId: string,
+  ): Promise<ConfirmationAttempt>;
   /** Counts a registration attempt; refuses with 429 past the limit per address. */
   registration(ip: string): Promise<void>;
   /**
@@ -82,6 +95,12 @@ export interface PasswordAttempt {
   run<T>(check: (owner: PasswordWorkOwner) => Promise<T | undefined>): Promise<T | undefined>;
 }
 
+/** A signed-in user's password check, which may be the session's last. */
+export interface ConfirmationAttempt extends PasswordAttempt {
+  /** The session has no failure left after this one: if the password is wrong, it must end. */
+  readonly last: boolean;
+}
+
 /** One limit applied to one key, with the name a log line gives it. */
 interface Charge {
   limiter: RateLimiterAbstract;
@@ -89,7 +108,14 @@ interface Charge {
   reason: string;
 }
 
-export function createThrottle(config: Config, db: Database, logger: Logger): Throttle {
+export function createThrottle(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  /** The log-tag key derived from the secret (security/keys.ts). */
+  tagKey: string,
+): Throttle {
+  const tags = logTags(tagKey);
   const window = config.throttle.windowMinutes * 60;
   const limiter = (keyPrefix: string, points: number, duration: number) => {
     const options = {
@@ -122,7 +148,7 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
   const addressFailures = limiter('login-ip', limits.loginFailuresPerIp, window);
   const addressChecks = limiter('checks-ip', limits.passwordChecksPerIp, 60);
   const accountChecks = limiter('checks-account', limits.passwordChecksPerAccount, 60);
-  const confirmFailures = limiter('confirm-account', limits.passwordConfirmFailures, window);
+  const confirmFailures = limiter('confirm-session', limits.passwordConfirmFailures, window);
   const registrations = limiter('register-ip', limits.registrationsPerIp, window);
   const linksPerEmail = limiter('mail-email', config.mail.linksPerAddress, window);
   const linksPerIp = limiter('mail-ip', config.mail.linksPerIp, window);
@@ -152,9 +178,10 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
    */
   const take = async (charges: readonly Charge[], username?: string) => {
     sweep();
+    const taken: RateLimiterRes[] = [];
     for (const [index, charge] of charges.entries()) {
       try {
-        await charge.limiter.consume(charge.key);
+        taken.push(await charge.limiter.consume(charge.key));
       } catch (refusal) {
         if (!(refusal instanceof RateLimiterRes)) {
           // The database failed (a 503 follows): give back what it can, report what it was.
@@ -166,13 +193,15 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
         throw new HttpError(429, 'ETHROTTLED', seconds, { username, reason: charge.reason });
       }
     }
+    return taken;
   };
 
-  const mailedLink = (email: string, ip: string) =>
-    take([
+  const mailedLink = async (email: string, ip: string) => {
+    await take([
       { limiter: linksPerIp, key: addressKey(ip), reason: 'mailed links per address' },
-      { limiter: linksPerEmail, key: email.toLowerCase(), reason: 'mailed links per e-mail' },
+      { limiter: linksPerEmail, key: tags.address(email), reason: 'mailed links per e-mail' },
     ]);
+  };
 
   const attempt = (
     owner: PasswordWorkOwner,
@@ -198,7 +227,7 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
 
   return {
     async loginAttempt(username, ip) {
-      const account = normaliseUsername(username);
+      const account = tags.account(username);
       const address = addressKey(ip);
       const pair = `${account} ${address}`;
       const charges = [
@@ -209,7 +238,8 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
         { limiter: accountChecks, key: account, reason: 'password checks per account' },
       ];
       await take(charges, username);
-      return attempt({ address, account }, charges, {
+      const owner = { address, account: normaliseUsername(username) };
+      return attempt(owner, charges, {
         // This pair starts afresh; the account's and the address's failure counts only get
         // back the point this attempt took. The budgets keep it: a success is a check too.
         succeeded: () =>
@@ -224,20 +254,26 @@ export function createThrottle(config: Config, db: Database, logger: Logger): Th
       });
     },
 
-    async confirmationAttempt(user, ip) {
-      const account = normaliseUsername(user.username);
+    async confirmationAttempt(user, ip, sessionId) {
+      const account = tags.account(user.username);
       const address = addressKey(ip);
-      const own = String(user.id);
+      // Per session, not per account: a stolen session that spends its failures is ended
+      // (auth/password-confirmation.ts), and the owner's own sessions keep theirs.
+      const session = tags.session(sessionId);
       const charges = [
-        { limiter: confirmFailures, key: own, reason: 'password confirmation failures' },
+        { limiter: confirmFailures, key: session, reason: 'password confirmation failures' },
         { limiter: addressChecks, key: address, reason: 'password checks per address' },
         { limiter: accountChecks, key: account, reason: 'password checks per account' },
       ];
-      await take(charges, user.username);
-      return attempt({ address, account }, charges, {
-        succeeded: () => confirmFailures.delete(own),
-        failed: () => accountChecks.reward(account, 1),
-      });
+      const [counted] = await take(charges, user.username);
+      const owner = { address, account: normaliseUsername(user.username) };
+      return {
+        ...attempt(owner, charges, {
+          succeeded: () => confirmFailures.delete(session),
+          failed: () => accountChecks.reward(account, 1),
+        }),
+        last: counted?.remainingPoints === 0,
+      };
     },
 
     async registration(ip) {

@@ -48,7 +48,7 @@ export function accountRoutes(deps: AppDependencies): Router {
     // Asking for the current password means a session left open on a shared computer is not
     // enough to lock its owner out. Checked (and counted) before the new password's estimate:
     // a wrong one costs no estimate.
-    if (!(await passwordConfirmed(req, user, form.data.current_password))) {
+    if (!(await passwordConfirmed(req, res, user, form.data.current_password))) {
       return renderAccount(res, user, 400, { current_password: 'Incorrect password.' });
     }
     const owner = workOwner(req, user.username);
@@ -78,7 +78,7 @@ export function accountRoutes(deps: AppDependencies): Router {
     const user = currentUser(req);
     const form = parseForm(deleteAccountForm, req.body);
     if (!form.ok) return renderAccount(res, user, 400, form.errors);
-    if (!(await passwordConfirmed(req, user, form.data.password))) {
+    if (!(await passwordConfirmed(req, res, user, form.data.password))) {
       return renderAccount(res, user, 400, { password: 'Incorrect password.' });
     }
     // Every session row goes with the account, in the same transaction (the foreign key would

@@ -36,7 +36,7 @@ export function confirmPasswordRoutes(deps: AppDependencies): Router {
     const form = parseForm(confirmPasswordForm, req.body);
     if (!form.ok) return render(req, res, 400, form.errors);
     // Counted like any password check: its own limit per signed-in account, and the budgets.
-    if (!(await passwordConfirmed(req, user, form.data.password))) {
+    if (!(await passwordConfirmed(req, res, user, form.data.password))) {
       return render(req, res, 400, { password: 'Incorrect password.' });
     }
     await auth.reauthenticated(req);

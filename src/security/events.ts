@@ -60,15 +60,22 @@ export interface SecurityLog {
 }
 
 /**
- * How a name or an e-mail address appears in any log line. `tagKey` is the log-tag key derived
- * from the session secret (security/keys.ts): a tag lets someone reading the logs see that many
- * failures hit one account, or which request a mail failure came from, without learning the name
- * or the address, and, being keyed, cannot be reversed by hashing a list of likely ones.
+ * How a name or an e-mail address appears in any log line, and in the throttle's table.
+ * `tagKey` is the log-tag key derived from the session secret (security/keys.ts): a tag lets
+ * someone reading the logs see that many failures hit one account, or which request a mail
+ * failure came from, without learning the name or the address (people type passwords into name
+ * fields), and, being keyed, cannot be reversed by hashing a list of likely ones.
  */
 export function logTags(tagKey: string) {
-  const tag = (value: string) =>
-    createHmac('sha256', tagKey).update(normaliseUsername(value)).digest('hex').slice(0, 16);
-  return { account: tag, address: (email: string) => tag(email.toLowerCase()) };
+  const hmac = (value: string) =>
+    createHmac('sha256', tagKey).update(value).digest('hex').slice(0, 16);
+  const tag = (value: string) => hmac(normaliseUsername(value));
+  return {
+    account: tag,
+    address: (email: string) => tag(email.toLowerCase()),
+    /** A session id, for a count kept per session: never the id itself, a credential. */
+    session: (sid: string) => hmac(`session ${sid}`),
+  };
 }
 
 export function createSecurityLog(tagKey: string): SecurityLog {
