@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { createAccountTokens } from './auth/account-tokens';
+import { knownDevices } from './auth/known-devices';
 import { createSessionAuth } from './auth/session-auth';
 import { createThrottle } from './auth/throttle';
 import type { AppDependencies, AppInputs } from './dependencies';
@@ -42,6 +43,7 @@ export function createApp(inputs: AppInputs): Express {
   const cookie = sessionCookie(config);
   const auth = createSessionAuth({ config, db, cookie, keys, securityLog });
   const throttle = createThrottle(config, db, logger, keys.logTag[0] ?? '');
+  const devices = knownDevices(config, keys.deviceCookie);
   const userSessions =
     config.session.store === 'database'
       ? createUserSessions(db, keys.sessionHandle[0] ?? '')
@@ -52,6 +54,7 @@ export function createApp(inputs: AppInputs): Express {
     ...inputs,
     keys,
     auth,
+    devices,
     throttle,
     securityLog,
     userSessions,

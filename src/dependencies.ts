@@ -1,5 +1,6 @@
 import type { Store } from 'express-session';
 import type { AccountTokens } from './auth/account-tokens';
+import type { KnownDevices } from './auth/known-devices';
 import type { SessionAuth } from './auth/session-auth';
 import type { Throttle } from './auth/throttle';
 import type { Config } from './config';
@@ -26,6 +27,8 @@ export interface AppDependencies extends AppInputs {
   tokens: AccountTokens;
   keys: DerivedKeys;
   auth: SessionAuth;
+  /** Browsers that have signed in to an account before (device cookies). */
+  devices: KnownDevices;
   throttle: Throttle;
   securityLog: SecurityLog;
   /** A user's sessions, by the table's user_id; undefined with SESSION_STORE=memory. */

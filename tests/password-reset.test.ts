@@ -64,7 +64,7 @@ const forgot = (email: string, headers: Record<string, string> = {}) =>
 /** Asks for a link and returns it as the mail carried it. */
 async function resetLink(email: string): Promise<string> {
   expect((await forgot(email)).status).toBe(200);
-  return linkIn(await mail.next(email));
+  return linkIn(await mail.next(email, 'Reset your password'));
 }
 
 describe('password reset by e-mailed link', () => {

@@ -27,6 +27,10 @@ export const RATE_LIMITS_TABLE = 'rate_limits';
  * - Failed logins also count per account (LOGIN_FAILURES_PER_ACCOUNT, much higher: the last
  *   line against guesses spread over many addresses) and per address (LOGIN_FAILURES_PER_IP,
  *   against one address trying a password on many accounts).
+ * - A browser that has signed in to the account before (its device cookie, auth/known-devices.ts)
+ *   counts neither per pair nor against the account's ceiling, but on its own, with a pair's
+ *   allowance: whoever exhausts the ceiling from many addresses locks out new browsers, never
+ *   the owner's.
  * - Every password check, right or wrong, spends a budget per address
  *   (PASSWORD_CHECKS_PER_IP a minute), and every right one a budget per account
  *   (PASSWORD_CHECKS_PER_ACCOUNT a minute): correct logins cost bcrypt work too, and a flood of
@@ -51,8 +55,11 @@ export const RATE_LIMITS_TABLE = 'rate_limits';
  * not left in the database. Client addresses are kept as they are, as the logs keep them.
  */
 export interface Throttle {
-  /** Before a login's password check; refuses with 429 (ETHROTTLED) past any limit. */
-  loginAttempt(username: string, ip: string): Promise<PasswordAttempt>;
+  /**
+   * Before a login's password check; refuses with 429 (ETHROTTLED) past any limit. `device`: the
+   * id of this browser's device cookie for the account, if it has signed in there before.
+   */
+  loginAttempt(username: string, ip: string, device?: string): Promise<PasswordAttempt>;
   /**
    * Before a signed-in user's password check (change, deletion, re-authentication), counted
    * against `sessionId`'s own allowance of failures.
@@ -144,6 +151,8 @@ export function createThrottle(
   };
   const limits = config.throttle;
   const pairFailures = limiter('login-pair', limits.loginFailuresPerPair, window);
+  // A known browser's allowance is a pair's: the same number of wrong passwords per window.
+  const deviceFailures = limiter('login-device', limits.loginFailuresPerPair, window);
   const accountFailures = limiter('login-account', limits.loginFailuresPerAccount, window);
   const addressFailures = limiter('login-ip', limits.loginFailuresPerIp, window);
   const addressChecks = limiter('checks-ip', limits.passwordChecksPerIp, 60);
@@ -226,13 +235,33 @@ export function createThrottle(
   });
 
   return {
-    async loginAttempt(username, ip) {
+    async loginAttempt(username, ip, device) {
       const account = tags.account(username);
       const address = addressKey(ip);
-      const pair = `${account} ${address}`;
+      // Whose failures these are. A browser that has signed in to this account before
+      // (auth/known-devices.ts) has an allowance of its own, and nothing else counts for it: guesses
+      // spread over many addresses can use up the account's ceiling for every new browser, but
+      // cannot lock out the owner's. Any other browser counts against its (account, address)
+      // pair, and against the account's ceiling.
+      const own: Charge =
+        device === undefined
+          ? {
+              limiter: pairFailures,
+              key: `${account} ${address}`,
+              reason: 'login failures per account and address',
+            }
+          : {
+              limiter: deviceFailures,
+              key: tags.device(device),
+              reason: 'login failures of this browser',
+            };
+      const ceiling: Charge[] =
+        device === undefined
+          ? [{ limiter: accountFailures, key: account, reason: 'login failures per account' }]
+          : [];
       const charges = [
-        { limiter: pairFailures, key: pair, reason: 'login failures per account and address' },
-        { limiter: accountFailures, key: account, reason: 'login failures per account' },
+        own,
+        ...ceiling,
         { limiter: addressFailures, key: address, reason: 'login failures per address' },
         { limiter: addressChecks, key: address, reason: 'password checks per address' },
         { limiter: accountChecks, key: account, reason: 'password checks per account' },
@@ -240,12 +269,12 @@ export function createThrottle(
       await take(charges, username);
       const owner = { address, account: normaliseUsername(username) };
       return attempt(owner, charges, {
-        // This pair starts afresh; the account's and the address's failure counts only get
-        // back the point this attempt took. The budgets keep it: a success is a check too.
+        // This pair (or browser) starts afresh; the account's and the address's failure counts
+        // only get back the point this attempt took. The budgets keep it: a success is a check.
         succeeded: () =>
           Promise.all([
-            pairFailures.delete(pair),
-            accountFailures.reward(account, 1),
+            own.limiter.delete(own.key),
+            ...ceiling.map(({ limiter, key }) => limiter.reward(key, 1)),
             addressFailures.reward(address, 1),
           ]),
         // A failure is counted by the failure limits; the account's budget is for successes,

@@ -1,6 +1,8 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { clientIp } from '../security/client-address';
+import { describeDevice } from '../session/device-name';
 import { afterAnswer } from './after-answer';
 import { mailLink } from './links';
 import type { Mailer } from './mailer';
@@ -20,6 +22,30 @@ export function passwordChangedNotice(deps: { config: Config; mailer: Mailer; lo
         username: user.username,
         link: mailLink(config, '/password/forgot'),
       }),
+    );
+  };
+}
+
+/**
+ * "New sign-in to your account", to the confirmed address, when a browser signs in that has not
+ * signed in to the account before (no device cookie for it, auth/known-devices.ts), as GitHub and
+ * Google do: which browser, from which address, when, and the sessions page, where the owner can
+ * sign it out if it was not them.
+ */
+export function newSignInNotice(deps: { config: Config; mailer: Mailer; logger: Logger }) {
+  const { config, mailer, logger } = deps;
+  return (req: Request, res: Response, user: { username: string; email?: string }): void => {
+    const { email } = user;
+    if (!email) return;
+    const details = {
+      username: user.username,
+      device: describeDevice(req.get('User-Agent')),
+      address: clientIp(req),
+      time: new Date().toUTCString().replace('GMT', 'UTC'),
+      link: mailLink(config, '/account/sessions'),
+    };
+    afterAnswer(res, logger, 'new sign-in notice not sent', () =>
+      mailer.send(email, 'new-sign-in', details),
     );
   };
 }

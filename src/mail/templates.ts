@@ -8,6 +8,7 @@ const SUBJECTS = {
   'reset-password': 'Reset your password',
   'password-changed': 'Your password was changed',
   'email-changed': 'The e-mail address on your account was changed',
+  'new-sign-in': 'New sign-in to your account',
 } as const;
 
 export type MailTemplate = keyof typeof SUBJECTS;

@@ -16,13 +16,15 @@ import type { AppDependencies } from '../dependencies';
 import { workOwner } from '../auth/work-owner';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
+import { newSignInNotice } from '../mail/notices';
 import { verificationSender } from '../mail/verification';
 import { setFlash } from '../session/flash';
 
 /** Register, log in, log out: parse the form, call the auth module, render or redirect. */
 export function authRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, throttle, securityLog, mailer, logger } = deps;
+  const { config, db, auth, devices, throttle, securityLog, mailer, logger } = deps;
   const sendVerification = verificationSender(deps);
+  const notifyNewSignIn = newSignInNotice(deps);
   const weakPassword = strengthCheck(deps);
   const router = Router();
 
@@ -78,6 +80,7 @@ export function authRoutes(deps: AppDependencies): Router {
       return renderRegister(res, 409, values, { username: 'That username is taken.' });
     }
     await auth.logIn(req, account);
+    devices.remember(req, res, account.user.username);
     securityLog.record(req, 'registered', { userId: account.user.id });
     if (pendingEmail) {
       const { user } = account;
@@ -108,8 +111,10 @@ export function authRoutes(deps: AppDependencies): Router {
     const { username, password } = form.data;
 
     // Points are taken before any password work: past a limit, guessing costs the attacker
-    // nothing more, but costs us no bcrypt time either.
-    const attempt = await throttle.loginAttempt(username, clientIp(req));
+    // nothing more, but costs us no bcrypt time either. A browser that has signed in to this
+    // account before is counted on its own (auth/known-devices.ts).
+    const device = devices.recognise(req, username);
+    const attempt = await throttle.loginAttempt(username, clientIp(req), device);
     const cost = config.bcryptCost;
     const account = await attempt.run((owner) =>
       authenticate(db, { username, password }, { cost, owner }),
@@ -121,6 +126,9 @@ export function authRoutes(deps: AppDependencies): Router {
       return renderLogin(res, 401, values, { form: 'Incorrect username or password.' });
     }
     await auth.logIn(req, account);
+    devices.remember(req, res, account.user.username);
+    // A browser new to this account: its owner hears of it, with a way to sign it out.
+    if (device === undefined) notifyNewSignIn(req, res, account.user);
     securityLog.record(req, 'login_succeeded', { userId: account.user.id });
     setFlash(res, 'logged-in');
     res.redirect(303, values.next ?? '/dashboard');

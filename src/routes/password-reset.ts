@@ -41,7 +41,7 @@ const forgotForm = z.object({ email: emailField });
  *    reset, and logging in proves the new password works where the person will need it.
  */
 export function passwordResetRoutes(deps: AppDependencies): Router {
-  const { config, db, mailer, tokens, throttle, userSessions, securityLog, logger } = deps;
+  const { config, db, mailer, tokens, devices, throttle, userSessions, securityLog, logger } = deps;
   const router = Router();
   const notifyPasswordChanged = passwordChangedNotice(deps);
   const weakPassword = strengthCheck(deps);
@@ -151,6 +151,11 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
     });
     if (!used) return expired(res);
     link.done(res);
+    // Whoever completed the reset holds the account's confirmed mailbox: this browser is known
+    // to the account from now on, and so not held back by failures others spread over many
+    // addresses (auth/known-devices.ts). A reset is the way back in when the account is under
+    // such an attack.
+    devices.remember(req, res, user.username);
     securityLog.record(req, 'password_reset', { userId: user.id });
     notifyPasswordChanged(res, user);
     setFlash(res, 'password-reset');

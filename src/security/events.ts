@@ -75,6 +75,8 @@ export function logTags(tagKey: string) {
     address: (email: string) => tag(email.toLowerCase()),
     /** A session id, for a count kept per session: never the id itself, a credential. */
     session: (sid: string) => hmac(`session ${sid}`),
+    /** A device cookie's id (auth/known-devices.ts), for the count kept per known browser. */
+    device: (id: string) => hmac(`device ${id}`),
   };
 }
 

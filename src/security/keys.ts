@@ -12,6 +12,7 @@ const PURPOSES = {
   credentialStamp: 'session credential stamp',
   logTag: 'log tag',
   sessionHandle: 'session handle',
+  deviceCookie: 'device cookie signature',
 } as const;
 
 export type KeyPurpose = keyof typeof PURPOSES;

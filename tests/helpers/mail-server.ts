@@ -8,8 +8,11 @@ export interface MailServer {
   /** smtp://127.0.0.1:<port>, for MAIL_URL. */
   url: string;
   messages: ParsedMail[];
-  /** The next message to `to` (one already received counts), within `ms`. */
-  next(to: string, ms?: number): Promise<ParsedMail>;
+  /**
+   * The next message to `to` (one already received counts), within `ms`; with `subject`, the
+   * next with that subject (other messages to `to` are left for later calls).
+   */
+  next(to: string, subject?: string, ms?: number): Promise<ParsedMail>;
   /** While on, every recipient is refused with a 550, as a server that will not relay. */
   refuse(on: boolean): void;
   stop(): Promise<void>;
@@ -50,10 +53,15 @@ export async function startMailServer(): Promise<MailServer> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
-    async next(address, ms = 5000) {
+    async next(address, subject, ms = 5000) {
       const deadline = Date.now() + ms;
       for (;;) {
-        const found = messages.find((mail) => !taken.has(mail) && to(mail).includes(address));
+        const found = messages.find(
+          (mail) =>
+            !taken.has(mail) &&
+            to(mail).includes(address) &&
+            (subject === undefined || mail.subject === subject),
+        );
         if (found) {
           taken.add(found);
           return found;
