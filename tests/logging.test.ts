@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { SECURITY_EVENTS } from '../src/security/events';
 import { Browser } from './helpers/browser';
 import { sessionIdOf } from './helpers/cookies';
 import {
@@ -245,5 +248,16 @@ describe('security events', () => {
     expect(during.filter((entry) => entry.event === 'password_work_busy')).toHaveLength(1);
     expect(during.filter((entry) => entry.res?.statusCode === 503)).toEqual([]);
     expect(JSON.stringify(during)).not.toContain('stack');
+  });
+});
+
+describe('the events table in docs/security.md', () => {
+  it('names every security event the code records, and no other', () => {
+    const docs = fs.readFileSync(path.join(__dirname, '..', 'docs', 'security.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## Security events in the log'));
+    const documented = [...section.matchAll(/^\| `([a-z_]+)` +\|/gm)].map((match) => match[1]);
+    // Logged by the error handler itself, once a second at most (src/errors.ts).
+    const alsoLogged = ['password_work_busy'];
+    expect([...documented].sort()).toEqual([...SECURITY_EVENTS, ...alsoLogged].sort());
   });
 });

@@ -45,6 +45,9 @@ const EVENTS = {
 
 export type SecurityEvent = keyof typeof EVENTS;
 
+/** Every event this module records (docs/security.md's table is tested against it). */
+export const SECURITY_EVENTS = Object.keys(EVENTS) as SecurityEvent[];
+
 export interface SecurityEventDetails {
   userId?: number;
   /** A name as typed: only its keyed tag is logged (people type passwords into name fields). */
