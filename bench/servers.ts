@@ -21,15 +21,16 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Runs `node <script>` pinned to core 0 and waits until its /healthz answers. */
+/** Runs `node <script>` pinned to `cores` (default: core 0) and waits until /healthz answers. */
 export async function startServer(
   name: string,
   script: string,
   env: Record<string, string>,
+  { cores = '0' }: { cores?: string } = {},
 ): Promise<RunningServer> {
   const port = await freePort();
   const node = [process.execPath, ...scriptArgs(script)];
-  const command = canPin ? ['taskset', '-c', '0', ...node] : node;
+  const command = canPin ? ['taskset', '-c', cores, ...node] : node;
   const logFile = path.join(projectRoot, 'bench', 'tmp', `${name}.log`);
   const log = fs.openSync(logFile, 'w');
   const child: ChildProcess = spawn(command[0] ?? '', command.slice(1), {

@@ -94,3 +94,20 @@ export async function loginRequest(
     address: benchAddress(person),
   };
 }
+
+/** The flood's one address: not one of the people's. */
+export const FLOOD_ADDRESS = '10.0.9.9';
+
+/**
+ * What one registration POST of the flood needs: a form token, and the password zxcvbn takes
+ * longest over (64 random digits), so that each request costs an estimate and then a bcrypt hash
+ * (every one after the first is a 409 for the taken name, once both have run).
+ */
+export async function floodRequest(baseUrl: string): Promise<{ body: string; cookie: string }> {
+  const { token, cookies } = await formToken(baseUrl, '/register');
+  const password = Array.from({ length: 64 }, () => Math.floor(Math.random() * 10)).join('');
+  return {
+    body: new URLSearchParams({ username: 'flood', password, _csrf: token }).toString(),
+    cookie: cookies.join('; '),
+  };
+}

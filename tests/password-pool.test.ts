@@ -147,6 +147,41 @@ describe('a fair share of the password threads', () => {
     }
   });
 
+  it('SECURITY+ 23: a full queue makes room for an address with less waiting, at the cost of the one with most', async () => {
+    const pool = createPasswordPool({ threads: 1, queueLimit: 4, waitingPerAddress: 8 });
+    try {
+      // One address fills the queue (one running, four waiting)...
+      const flood = Array.from({ length: 5 }, () => pool.run(task, { address: 'flooder' }));
+      await new Promise((resolve) => setImmediate(resolve));
+      // ...and two others arrive: each takes a place the flood held, which is refused (429).
+      const others = ['first', 'second'].map((address) => pool.run(task, { address }));
+      const flooded = await Promise.allSettled(flood);
+      expect((await Promise.allSettled(others)).map((r) => r.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+      ]);
+      const refused = flooded.filter((r) => r.status === 'rejected');
+      expect(refused).toHaveLength(2);
+      for (const r of refused) expect(r.reason).toMatchObject({ status: 429 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('SECURITY+ 23: a queue full of equal shares refuses a newcomer with 503, and one that already waits with 429', async () => {
+    const pool = createPasswordPool({ threads: 1, queueLimit: 2, waitingPerAddress: 8 });
+    try {
+      const first = [pool.run(task, { address: 'a' }), pool.run(task, { address: 'b' })];
+      const third = pool.run(task, { address: 'c' });
+      await new Promise((resolve) => setImmediate(resolve));
+      await expect(pool.run(task, { address: 'd' })).rejects.toBeInstanceOf(PasswordWorkBusyError);
+      await expect(pool.run(task, { address: 'b' })).rejects.toMatchObject({ status: 429 });
+      await Promise.all([...first, third]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('SECURITY+ 2: one account has one check in flight at a time, even with threads free', async () => {
     let inFlight = 0;
     let most = 0;
