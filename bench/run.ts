@@ -161,6 +161,25 @@ async function pageViews(
   return { sessionWrite: summarise(write), sessionUnchanged: summarise(read) };
 }
 
+/** The people's login POSTs, one connection each, each sent again as soon as it is answered. */
+function logInRepeatedly(
+  url: string,
+  people: { body: string; cookie: string; address: string }[],
+  durationSeconds: number,
+  expect: number[],
+) {
+  return load(url, {
+    method: 'POST',
+    paths: ['/login'],
+    bodies: people.map((person) => person.body),
+    cookies: people.map((person) => person.cookie),
+    addresses: people.map((person) => person.address),
+    connections: people.length,
+    durationSeconds,
+    expect,
+  });
+}
+
 /**
  * Measurements 3 and 4: ten connections posting the login form as fast as the server answers,
  * while a signed-in visitor loads the dashboard 50 times a second. The visitor's latency is
@@ -177,16 +196,7 @@ async function loginStorm(server: RunningServer, cookies: string[]) {
   const people = await Promise.all(
     Array.from({ length: CONNECTIONS }, (_, person) => loginRequest(server.url, person)),
   );
-  const storm = load(server.url, {
-    method: 'POST',
-    paths: ['/login'],
-    bodies: people.map((person) => person.body),
-    cookies: people.map((person) => person.cookie),
-    addresses: people.map((person) => person.address),
-    connections: CONNECTIONS,
-    durationSeconds: SECONDS + 2,
-    expect: [303],
-  });
+  const storm = logInRepeatedly(server.url, people, SECONDS + 2, [303]);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const during = await load(server.url, {
     ...visitor,
@@ -230,18 +240,8 @@ async function registrationFlood(): Promise<FloodResult[]> {
     const people = await Promise.all(
       Array.from({ length: CONNECTIONS }, (_, person) => loginRequest(server.url, person)),
     );
-    const logins = (durationSeconds: number) =>
-      load(server.url, {
-        method: 'POST',
-        paths: ['/login'],
-        bodies: people.map((person) => person.body),
-        cookies: people.map((person) => person.cookie),
-        addresses: people.map((person) => person.address),
-        connections: CONNECTIONS,
-        durationSeconds,
-        // A 503 ("busy") is counted and reported, not a failed run: it is what this measures.
-        expect: [303, 503],
-      });
+    // A 503 ("busy") is counted and reported, not a failed run: it is what this measures.
+    const logins = (seconds: number) => logInRepeatedly(server.url, people, seconds, [303, 503]);
     const flood = await floodRequest(server.url);
     const floodLoad = (durationSeconds: number) =>
       load(server.url, {

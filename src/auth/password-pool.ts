@@ -58,7 +58,7 @@ interface Waiting {
   refuse: (error: Error) => void;
 }
 
-/** A task that had to give its place to another address's (see makeRoom()). */
+/** An address's share of the waiting places is taken: by its own tasks, or given to others'. */
 const outWaited = () =>
   new HttpError(429, 'ETHROTTLED', 2, { reason: 'password checks waiting per address' });
 

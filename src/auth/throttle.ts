@@ -239,10 +239,10 @@ export function createThrottle(
       const account = tags.account(username);
       const address = addressKey(ip);
       // Whose failures these are. A browser that has signed in to this account before
-      // (auth/known-devices.ts) has an allowance of its own, and nothing else counts for it: guesses
-      // spread over many addresses can use up the account's ceiling for every new browser, but
-      // cannot lock out the owner's. Any other browser counts against its (account, address)
-      // pair, and against the account's ceiling.
+      // (auth/known-devices.ts) has an allowance of its own, and nothing else counts for it:
+      // guesses spread over many addresses can use up the account's ceiling for every new
+      // browser, but cannot lock out the owner's. Any other browser counts against its
+      // (account, address) pair, and against the account's ceiling.
       const own: Charge =
         device === undefined
           ? {

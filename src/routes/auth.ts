@@ -66,7 +66,7 @@ export function authRoutes(deps: AppDependencies): Router {
     if (weak) return renderRegister(res, 400, values, weak.errors, weak.suggestions);
 
     const passwordHash = await hashPassword(password, config.bcryptCost, owner);
-    // An address counts only once its link is followed: until then it waits as pending.
+    // An address counts only once its link is confirmed: until then it waits as pending.
     const pendingEmail = mailer.mode === 'off' ? undefined : form.data.email;
     let account: Account;
     try {
