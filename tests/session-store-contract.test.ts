@@ -1,4 +1,6 @@
-import type { SessionData } from 'express-session';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import session, { type SessionData } from 'express-session';
 import { createDatabase, type Database } from '../src/db';
 import { createLogger } from '../src/logger';
 import { KnexSessionStore, sessionTimestamp } from '../src/session/knex-store';
@@ -112,6 +114,13 @@ describe('the session store contract', () => {
     expect(Math.abs((await rowExpiry('e1')) - expires.getTime())).toBeLessThan(1000);
   });
 
+  it('keeps an expiry to the millisecond, on every database (MySQL’s DATETIME(3))', async () => {
+    const expires = '2030-01-01T00:00:00.123Z';
+    const sess = { cookie: { expires } } as unknown as SessionData;
+    expect(await callback((done) => store.set('ms', sess, done))).toEqual([null]);
+    expect(await rowExpiry('ms')).toBe(Date.parse(expires));
+  });
+
   it('stores a session without a cookie for a day, instead of throwing', async () => {
     const sess = { visits: 1 } as unknown as SessionData;
     const [err] = await callback((done) => store.set('nocookie', sess, done));
@@ -205,5 +214,73 @@ describe('the session store’s cleanup option names', () => {
     } finally {
       await own.destroy();
     }
+  });
+});
+
+describe('under express-session on a plain node http server, with no Express', () => {
+  let server: http.Server;
+  let url: string;
+  const errors: unknown[] = [];
+  beforeAll(async () => {
+    // The way express-session's own tests use a store: its middleware on http.createServer, so
+    // the store sees node's own request (no req.get(), no req.ip).
+    const middleware = session({
+      store,
+      secret: 'a secret for the plain http server test',
+      resave: false,
+      saveUninitialized: false,
+      cookie: { maxAge: 60_000 },
+    });
+    server = http.createServer((req, res) => {
+      middleware(req as never, res as never, (error?: unknown) => {
+        if (error) {
+          errors.push(error);
+          res.statusCode = 500;
+          return res.end('error');
+        }
+        const own = req as unknown as {
+          session: SessionData & { views?: number; destroy(cb: (e?: unknown) => void): void };
+        };
+        if (req.url === '/destroy') {
+          own.session.destroy((destroyError) => res.end(destroyError ? 'error' : 'destroyed'));
+          return;
+        }
+        own.session.views = (own.session.views ?? 0) + 1;
+        res.end(String(own.session.views));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const visit = async (path: string, cookie?: string) => {
+    const res = await fetch(url + path, {
+      headers: { 'user-agent': 'PlainClient/1.0', ...(cookie ? { cookie } : {}) },
+    });
+    return { text: await res.text(), cookie: res.headers.getSetCookie()[0]?.split(';')[0] };
+  };
+
+  it('stores a new session, with the user agent and address read from node’s own request', async () => {
+    const first = await visit('/');
+    expect(first.text).toBe('1');
+    expect(errors).toEqual([]);
+    const [row] = await db('sessions').select('user_agent', 'ip');
+    expect(row).toEqual({ user_agent: 'PlainClient/1.0', ip: '127.0.0.1' });
+  });
+
+  it('loads and saves a session it stored', async () => {
+    const { cookie } = await visit('/');
+    expect((await visit('/', cookie)).text).toBe('2');
+    expect((await visit('/', cookie)).text).toBe('3');
+    expect(errors).toEqual([]);
+  });
+
+  it('destroys a session: its row goes, and its cookie starts afresh', async () => {
+    const { cookie } = await visit('/');
+    expect((await visit('/destroy', cookie)).text).toBe('destroyed');
+    expect(await db('sessions').select('sid')).toEqual([]);
+    expect((await visit('/', cookie)).text).toBe('1');
+    expect(errors).toEqual([]);
   });
 });

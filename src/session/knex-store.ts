@@ -1,4 +1,5 @@
 import { ConnectSessionKnexStore } from 'connect-session-knex';
+import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
 import type { Knex } from 'knex';
@@ -107,10 +108,21 @@ const USER_AGENT_LENGTH = 512;
 
 /**
  * The request a session belongs to: express-session's Session objects carry it (a property it
- * defines, not enumerable, so never stored). Plain objects from direct callers have none.
+ * defines, not enumerable, so never stored). Plain objects from direct callers have none. Under
+ * Express it is Express's request, under a plain `http` server node's own: only what both have
+ * is read (headers, the socket), plus `ip` where Express worked it out through the proxies.
  */
-function requestOf(session: SessionData): Request | undefined {
-  return (session as { req?: Request }).req;
+function requestOf(session: SessionData): (IncomingMessage & { ip?: string }) | undefined {
+  return (session as { req?: IncomingMessage }).req;
+}
+
+/** The client's user agent and address as the row records them, from whichever request. */
+function deviceOf(request: (IncomingMessage & { ip?: string }) | undefined) {
+  const agent = request?.headers?.['user-agent'];
+  return {
+    userAgent: typeof agent === 'string' ? agent.slice(0, USER_AGENT_LENGTH) : null,
+    ip: request?.ip ?? request?.socket?.remoteAddress ?? null,
+  };
 }
 
 /** When a session expires: its cookie's maxAge, else its cookie's expires, else in a day. */
@@ -122,10 +134,13 @@ function expiryOf(session: SessionData, now: number): number {
   return Number.isFinite(expires) ? expires : now + DEFAULT_LIFETIME_MS;
 }
 
-/** `expired` as this dialect stores it: ISO text (SQLite, PostgreSQL) or DATETIME (MySQL). */
+/**
+ * `expired` as this dialect stores it: ISO text (SQLite, PostgreSQL) or DATETIME(3) (MySQL), to
+ * the millisecond on all three.
+ */
 export function sessionTimestamp(knex: Knex, time: number): string {
   const iso = new Date(time).toISOString();
-  return isMySQL(knex) ? iso.slice(0, 19).replace('T', ' ') : iso;
+  return isMySQL(knex) ? iso.slice(0, 23).replace('T', ' ') : iso;
 }
 
 /** A session timestamp as read back, in ms: a Date (pg, mysql2) or text (SQLite, in UTC). */
@@ -223,7 +238,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
       // A new session (logIn() regenerates the id, then saves): the row says whose it is, when
       // and where it was signed in, in columns of its own, so nothing reads the JSON for that.
       // A session that got a new id later (a confirmed password) keeps its sign-in time.
-      const request = requestOf(session);
+      const device = deviceOf(requestOf(session));
       const signedIn = typeof session.loginAt === 'number' ? this.timestamp(session.loginAt) : seen;
       const row = {
         sid,
@@ -232,8 +247,8 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
         user_id: session.userId ?? null,
         created_at: signedIn,
         last_seen_at: seen,
-        user_agent: request?.get('User-Agent')?.slice(0, USER_AGENT_LENGTH) ?? null,
-        ip: this.recordAddress ? (request?.ip ?? null) : null,
+        user_agent: device.userAgent,
+        ip: this.recordAddress ? device.ip : null,
       };
       return this.answer(callback, async () => {
         await this.knex(this.table)
