@@ -3,6 +3,7 @@ import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { SqliteMigrationSource } from './migration-source';
 import { paths, projectRoot } from './paths';
 
 export type Database = Knex;
@@ -35,14 +36,17 @@ export function sqliteFilename(databaseUrl: string): string {
 /** How long a query waits for a free connection (a server that is down) before failing. */
 const ACQUIRE_TIMEOUT_MS = 5000;
 
-/** The knex configuration for a database URL; the knexfile and the app share it. */
-export function knexConfig(databaseUrl: string): Knex.Config {
+/**
+ * The knex configuration for a database URL; the knexfile and the app share it. `migrations`:
+ * where the migrations are (the project's own, unless a test brings a folder of its own).
+ */
+export function knexConfig(databaseUrl: string, migrations = paths.migrations): Knex.Config {
   const shared = {
     acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
     // knex's default puts the SQL with every value filled in into an error's message: a
     // password hash, a session id or a typed name would then reach logs and error trackers.
     compileSqlOnError: false,
-    migrations: { directory: paths.migrations, loadExtensions: [paths.moduleExtension] },
+    migrations: { directory: migrations, loadExtensions: [paths.moduleExtension] },
     seeds: { directory: paths.seeds, loadExtensions: [paths.moduleExtension] },
   };
   const kind = databaseKind(databaseUrl);
@@ -77,6 +81,9 @@ export function knexConfig(databaseUrl: string): Knex.Config {
   }
   return {
     ...shared,
+    // Each migration in a transaction of its own with foreign keys off, checked before it
+    // commits: a table rebuilt by a migration must not take other tables' rows with it.
+    migrations: { migrationSource: new SqliteMigrationSource(migrations, paths.moduleExtension) },
     client: 'better-sqlite3',
     connection: { filename: sqliteFilename(databaseUrl) },
     useNullAsDefault: true,

@@ -1,0 +1,34 @@
+// `npm run db:reset`: a clean development database. Every migration is rolled back (every table
+// and its rows go), then applied again, and the demo account is seeded, on whatever database
+// DATABASE_URL names. Development only: anywhere else it refuses, and changes nothing.
+import { readConfig } from '../config';
+import { createDatabase } from '../db';
+
+async function main(): Promise<number> {
+  const config = readConfig();
+  if (config.env !== 'development') {
+    console.error(`npm run db:reset deletes every row: refused with NODE_ENV=${config.env}`);
+    return 1;
+  }
+  const db = createDatabase(config);
+  try {
+    const [, rolledBack] = await db.migrate.rollback(undefined, true);
+    const [, applied] = await db.migrate.latest();
+    await db.seed.run();
+    console.log(
+      `${rolledBack.length} migrations rolled back and ${applied.length} applied: ` +
+        `${config.databaseUrl} is empty but for the demo account`,
+    );
+    return 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error((error as Error).message);
+    process.exit(1);
+  },
+);
