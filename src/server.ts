@@ -1,6 +1,7 @@
 import { createApp } from './app';
 import { closePasswordPool } from './auth/passwords';
 import { ConfigError, readConfig } from './config';
+import { runningBuild } from './paths';
 import { createDatabase } from './db';
 import { closeGracefully } from './graceful-close';
 import { createLogger } from './logger';
@@ -44,10 +45,35 @@ let shuttingDown = false;
 
 // Listen at once, database or not: /healthz answers, /readyz says "not ready" and pages answer
 // 503 until the database is reachable. A crash loop would help nobody.
-const server = app.listen(config.port, config.host, () => {
+const server = app.listen(config.port, config.host, (error?: Error) => {
+  if (error) cannotListen(error);
   logger.info(`express-session-starter (${config.env}) on http://${config.host}:${config.port}`);
   void waitForDatabase();
 });
+
+/**
+ * The port is taken, or HOST is not an address of this machine: say which, and how to choose
+ * another, and stop. (Express 5 hands the listen error to the callback: ignored, the server
+ * printed its address and stayed up listening nowhere, while requests went to whatever held the
+ * port.) Plain stderr, as for a bad configuration: the message must be out before the exit.
+ */
+function cannotListen(error: NodeJS.ErrnoException): never {
+  const { host, port } = config;
+  const again = runningBuild ? 'npm start' : 'npm run dev';
+  const reasons: Record<string, string> = {
+    EADDRINUSE:
+      `Port ${port} is already in use on ${host} (another program, or another copy of this ` +
+      `site). Stop it, or choose another port: PORT=${port + 1} ${again}`,
+    EADDRNOTAVAIL:
+      `HOST=${host} is not an address of this machine. Use 127.0.0.1 (this machine only) or ` +
+      `0.0.0.0 (every interface): HOST=127.0.0.1 ${again}`,
+    ENOTFOUND: `HOST=${host} is not a name this machine can resolve: HOST=127.0.0.1 ${again}`,
+    EAI_AGAIN: `HOST=${host} is not a name this machine can resolve: HOST=127.0.0.1 ${again}`,
+    EACCES: `Port ${port} needs privileges this process does not have: choose one above 1023`,
+  };
+  console.error(`Cannot listen on ${host}:${port}: ${reasons[error.code ?? ''] ?? error.message}`);
+  process.exit(1);
+}
 
 /** Logs, with growing pauses, until the database first answers. */
 async function waitForDatabase() {

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { hashPassword } from '../src/auth/passwords';
 import { createDatabase } from '../src/db';
 import { Browser } from './helpers/browser';
@@ -174,4 +176,42 @@ describe('the server process', () => {
       await server.exited;
     }
   }, 30_000);
+});
+
+describe('a server that cannot listen', () => {
+  /** `npm run dev`'s server, in a process of its own, until it exits (30 s at most). */
+  const run = async (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: path.resolve(__dirname, '..'),
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'development',
+        DATABASE_URL: await createTestDatabaseUrl(),
+        ...env,
+      },
+    });
+
+  it('exits 1 when its port is taken, naming the port and how to choose another', async () => {
+    const taken = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => taken.once('listening', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const result = await run({ PORT: String(port), HOST: '127.0.0.1' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`Port ${port} is already in use on 127.0.0.1`);
+      expect(result.stderr).toContain(`PORT=${port + 1} npm run dev`);
+      expect(result.stdout).not.toContain(`on http://127.0.0.1:${port}`);
+    } finally {
+      taken.close();
+    }
+  }, 40_000);
+
+  it('exits 1 when HOST is not an address of this machine, and says what to use', async () => {
+    const result = await run({ PORT: '0', HOST: '203.0.113.1' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('HOST=203.0.113.1 is not an address of this machine');
+    expect(result.stderr).toContain('HOST=127.0.0.1 npm run dev');
+  }, 40_000);
 });
