@@ -20,9 +20,9 @@ export interface Site {
 
 /**
  * The site as `npm run dev` serves it (development settings, the demo account), on a free port
- * with a fresh SQLite file of its own.
+ * with a fresh SQLite file of its own; `env` adds to its settings.
  */
-export async function startSite(): Promise<Site> {
+export async function startSite(env: Record<string, string> = {}): Promise<Site> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'session-starter-e2e-'));
   const databaseUrl = `sqlite:${path.join(dir, 'e2e.sqlite3')}`;
   const db = createDatabase({ databaseUrl });
@@ -42,6 +42,7 @@ export async function startSite(): Promise<Site> {
     NODE_ENV: 'development',
     DATABASE_URL: databaseUrl,
     MAIL_OUTBOX_DIR: path.join(dir, 'outbox'),
+    ...env,
   });
   return {
     url: server.url,
