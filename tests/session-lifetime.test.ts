@@ -4,6 +4,7 @@ import { setCookies } from './helpers/cookies';
 import {
   createTestApp,
   editSessionRow,
+  PASSWORD,
   register,
   sessionRowOf,
   type TestApp,
@@ -64,6 +65,33 @@ describe('session lifetime', () => {
     expect(res.status).toBe(302);
     expect(await sessionRowOf(t.db, cookie)).toBeUndefined();
     expect(browser.cookie('sid')).toBeUndefined();
+  });
+
+  it('SECURITY 7: a password change counts as a login: the 12 hours start again from it', async () => {
+    const browser = await signedIn('renewer');
+    await editSessionRow(t.db, browser.cookie('sid'), (sess) => {
+      sess.loginAt = Date.now() - 11 * HOUR;
+      // Confirmed recently, as the account page needs.
+      sess.confirmedAt = Date.now();
+    });
+    const changed = await browser.submit(
+      '/account/password',
+      { current_password: PASSWORD, new_password: 'a renewed and sturdy passphrase' },
+      { from: '/account' },
+    );
+    expect(changed.status).toBe(303);
+    const loginAt = Number((await sessionRowOf(t.db, browser.cookie('sid')))?.sess.loginAt);
+    expect(loginAt).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('SECURITY 7: confirming the password does not: the 12 hours still count from the login', async () => {
+    const browser = await signedIn('confirmer');
+    const loginAt = Date.now() - 11 * HOUR;
+    await editSessionRow(t.db, browser.cookie('sid'), (sess) => {
+      sess.loginAt = loginAt;
+    });
+    expect((await browser.submit('/confirm-password', { password: PASSWORD })).status).toBe(303);
+    expect((await sessionRowOf(t.db, browser.cookie('sid')))?.sess.loginAt).toBe(loginAt);
   });
 
   it('SECURITY 7: a session 11 hours after login is still valid', async () => {
