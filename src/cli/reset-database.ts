@@ -3,6 +3,7 @@
 // DATABASE_URL names. Development only: anywhere else it refuses, and changes nothing.
 import { readConfig } from '../config';
 import { createDatabase } from '../db';
+import { runCommand } from './run-command';
 
 async function main(): Promise<number> {
   const config = readConfig();
@@ -25,10 +26,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error((error as Error).message);
-    process.exit(1);
-  },
-);
+runCommand(main);

@@ -22,6 +22,7 @@ import { recordOperatorEvent } from '../security/events';
 import { deriveKeys } from '../security/keys';
 import { describeDevice } from '../session/device-name';
 import { createUserSessions, type UserSessions } from '../session/user-sessions';
+import { runCommand } from './run-command';
 
 class UsageError extends Error {}
 
@@ -133,11 +134,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    // A bad configuration, say: readConfig() names every problem.
-    console.error((error as Error).message);
-    process.exit(1);
-  },
-);
+runCommand(main);
