@@ -10,6 +10,8 @@ export interface LinkLanding {
   pending(req: Request): Promise<(ValidToken & { token: string }) | undefined>;
   /** Forgets the token: the form's work is done. */
   done(res: Response): void;
+  /** The answer to a link that is unknown, used, replaced or too old, with a way to ask anew. */
+  expired(res: Response): void;
 }
 
 /**
@@ -77,5 +79,7 @@ export function linkLanding(
     done(res) {
       res.clearCookie(cookieName, options);
     },
+
+    expired: (res) => linkExpired(res, again),
   };
 }

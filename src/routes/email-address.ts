@@ -17,7 +17,7 @@ import { accountPage } from './account';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
 import { linkLanding } from '../mail/link-landing';
-import { linkExpired, mailLink, tokenRoute } from '../mail/links';
+import { mailLink, tokenRoute } from '../mail/links';
 import { verificationSender } from '../mail/verification';
 import { setFlash } from '../session/flash';
 
@@ -46,7 +46,6 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
     again: '/account',
     maxAgeMs: config.mail.verifyHours * 3_600_000,
   });
-  const expired = (res: Response) => linkExpired(res, '/account');
 
   /** Tells a verified address that it is being replaced or removed. */
   const notifyOldAddress = (user: User, newAddress: boolean) =>
@@ -122,7 +121,7 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
 
   router.get('/email/verify', async (req, res) => {
     const waiting = await pending(req);
-    if (!waiting) return expired(res);
+    if (!waiting) return link.expired(res);
     res.render('verify-email', {
       title: 'Confirm your e-mail address',
       email: waiting.email,
@@ -132,11 +131,11 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
 
   router.post('/email/verify', async (req, res) => {
     const waiting = await pending(req);
-    if (!waiting) return expired(res);
+    if (!waiting) return link.expired(res);
     const { token, email, account } = waiting;
     link.done(res);
     // Used up first, whatever follows: a link works once.
-    if (!(await tokens.consume(token, 'verify-email'))) return expired(res);
+    if (!(await tokens.consume(token, 'verify-email'))) return link.expired(res);
     try {
       const verified = await db.transaction(async (trx) => {
         // False when the address waiting is no longer this one (changed since the link was sent).
@@ -145,7 +144,7 @@ export function emailAddressRoutes(deps: AppDependencies): Router {
         await tokens.revokeAll(account.user.id, 'reset-password', trx);
         return true;
       });
-      if (!verified) return expired(res);
+      if (!verified) return link.expired(res);
       securityLog.record(req, 'email_verified', { userId: account.user.id, email });
       setFlash(res, 'email-verified');
     } catch (error) {

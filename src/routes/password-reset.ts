@@ -15,7 +15,7 @@ import { workOwner } from '../auth/work-owner';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
 import { linkLanding } from '../mail/link-landing';
-import { linkExpired, tokenLink, tokenRoute } from '../mail/links';
+import { tokenLink, tokenRoute } from '../mail/links';
 import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';
 
@@ -92,8 +92,6 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
     });
   });
 
-  const expired = (res: Response) => linkExpired(res, '/password/forgot');
-
   // The link from the mail: the token goes into a cookie, and out of the address bar.
   router.get(tokenRoute('reset-password'), link.follow);
 
@@ -121,13 +119,13 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
 
   router.get('/password/reset', async (req, res) => {
     const reset = await pending(req);
-    if (!reset) return expired(res);
+    if (!reset) return link.expired(res);
     renderForm(res, reset.account.user.username);
   });
 
   router.post('/password/reset', async (req, res) => {
     const reset = await pending(req);
-    if (!reset) return expired(res);
+    if (!reset) return link.expired(res);
     const { user } = reset.account;
     const form = parseForm(resetPasswordForm({ ...config, username: user.username }), req.body);
     if (!form.ok) return renderForm(res, user.username, 400, form.errors);
@@ -149,7 +147,7 @@ export function passwordResetRoutes(deps: AppDependencies): Router {
       await userSessions?.revokeAll(user.id, trx);
       return true;
     });
-    if (!used) return expired(res);
+    if (!used) return link.expired(res);
     link.done(res);
     // Whoever completed the reset holds the account's confirmed mailbox: this browser is known
     // to the account from now on, and so not held back by failures others spread over many
