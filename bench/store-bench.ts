@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { SessionData } from 'express-session';
 import pino from 'pino';
 import { createDatabase, databaseKind, sqliteFilename, type Database } from '../src/db';
-import { KnexSessionStore, sessionTimestamp } from '../src/session/knex-store';
+import { KnexSessionStore, sessionTimestamp } from '../src/session-store/knex-store';
 
 const [databaseUrl = '', rowsArg = '1000000'] = process.argv.slice(2);
 const rows = Number(rowsArg);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { normaliseUsername } from '../src/auth/usernames';
+import { normaliseUsername } from '../src/accounts/usernames';
 
 /**
  * Usernames gained width mapping (RFC 8265): "ｄｅｍｏ" is now the name "demo". Rows stored

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { hashPassword } from '../src/auth/passwords';
-import { createAccount, findAccountByUsername } from '../src/auth/users';
+import { hashPassword } from '../src/passwords/passwords';
+import { createAccount, findAccountByUsername } from '../src/accounts/users';
 import { readConfig } from '../src/config';
 
 /** The demo account the README names. It meets the password rules it would be held to at sign-up. */

@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
-import { createAccountTokens } from './auth/account-tokens';
+import { createAccountTokens } from './accounts/account-tokens';
+import { normaliseUsername } from './accounts/usernames';
 import { knownDevices } from './auth/known-devices';
 import { createSessionAuth } from './auth/session-auth';
 import { createThrottle } from './auth/throttle';
@@ -39,7 +40,7 @@ export function createApp(inputs: AppInputs): Express {
   const { config, db, logger, store } = inputs;
   // One key per job, derived from each configured secret (security/keys.ts).
   const keys = deriveKeys(config.session.secrets);
-  const securityLog = createSecurityLog(keys.logTag[0] ?? '');
+  const securityLog = createSecurityLog(keys.logTag[0] ?? '', normaliseUsername);
   const cookie = sessionCookie(config);
   const auth = createSessionAuth({ config, db, cookie, keys, securityLog });
   const throttle = createThrottle(config, db, logger, keys.logTag[0] ?? '');

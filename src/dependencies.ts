@@ -1,5 +1,5 @@
 import type { Store } from 'express-session';
-import type { AccountTokens } from './auth/account-tokens';
+import type { AccountTokens } from './accounts/account-tokens';
 import type { KnownDevices } from './auth/known-devices';
 import type { SessionAuth } from './auth/session-auth';
 import type { Throttle } from './auth/throttle';

@@ -1,12 +1,12 @@
 import { createApp } from './app';
-import { closePasswordPool } from './auth/passwords';
+import { closePasswordPool } from './passwords/passwords';
 import { ConfigError, readConfig } from './config';
 import { runningBuild } from './paths';
 import { createDatabase } from './db';
 import { closeGracefully } from './graceful-close';
 import { createLogger } from './logger';
 import { createMailer } from './mail/mailer';
-import { createSessionStore, stopSessionStore } from './session/store';
+import { createSessionStore, stopSessionStore } from './session-store/store';
 
 /** How long in-flight requests get to finish after SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;

@@ -1,6 +1,6 @@
-import { parseForm, registerForm } from '../src/auth/forms';
-import { strengthProblem } from '../src/auth/password-policy';
-import { verifyPassword } from '../src/auth/passwords';
+import { parseForm, registerForm } from '../src/accounts/forms';
+import { strengthProblem } from '../src/passwords/password-policy';
+import { verifyPassword } from '../src/passwords/passwords';
 import { createDatabase, type Database } from '../src/db';
 import { DEMO_PASSWORD, DEMO_USERNAME, seed } from '../seeds/demo-user';
 import { createTestDatabaseUrl } from './helpers/test-app';

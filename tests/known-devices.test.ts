@@ -1,7 +1,7 @@
 import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
 import { follow, linkIn, startMailServer, type MailServer } from './helpers/mail-server';
-import { markEmailVerified, setPendingEmail } from '../src/auth/users';
+import { markEmailVerified, setPendingEmail } from '../src/accounts/users';
 import { createTestApp, PASSWORD, PRODUCTION_ENV, type TestApp } from './helpers/test-app';
 
 /** Requests as a proxy forwards them: TRUST_PROXY=1 and the client's address in X-Forwarded-For. */

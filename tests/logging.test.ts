@@ -12,8 +12,8 @@ import {
   register,
   type TestApp,
 } from './helpers/test-app';
-import { PasswordWorkBusyError } from '../src/auth/password-pool';
-import * as passwords from '../src/auth/passwords';
+import { PasswordWorkBusyError } from '../src/passwords/password-pool';
+import * as passwords from '../src/passwords/passwords';
 
 interface LogLine {
   level: number;

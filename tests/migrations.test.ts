@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
-import { createAccountTokens } from '../src/auth/account-tokens';
+import { createAccountTokens } from '../src/accounts/account-tokens';
 import { knexConfig, isMySQL } from '../src/db';
 import { paths } from '../src/paths';
 import { Browser } from './helpers/browser';

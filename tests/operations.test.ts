@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { hashPassword } from '../src/auth/passwords';
+import { hashPassword } from '../src/passwords/passwords';
 import { createDatabase } from '../src/db';
 import { Browser } from './helpers/browser';
 import { startServer } from './helpers/server-process';

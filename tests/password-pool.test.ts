@@ -1,8 +1,8 @@
 import bcrypt from 'bcryptjs';
 import { Browser } from './helpers/browser';
 import { createTestApp, logIn, PASSWORD, register, type TestApp } from './helpers/test-app';
-import { createPasswordPool, PasswordWorkBusyError } from '../src/auth/password-pool';
-import * as passwords from '../src/auth/passwords';
+import { createPasswordPool, PasswordWorkBusyError } from '../src/passwords/password-pool';
+import * as passwords from '../src/passwords/passwords';
 
 afterEach(() => jest.restoreAllMocks());
 

@@ -2,8 +2,8 @@ import bcrypt from 'bcryptjs';
 import { Browser } from './helpers/browser';
 import { setCookie } from './helpers/cookies';
 import { createTestApp, logIn, PASSWORD, register, type TestApp } from './helpers/test-app';
-import { verifyHardened } from '../src/auth/bcrypt-work';
-import * as passwords from '../src/auth/passwords';
+import { verifyHardened } from '../src/passwords/bcrypt-work';
+import * as passwords from '../src/passwords/passwords';
 
 let t: TestApp;
 beforeAll(async () => {

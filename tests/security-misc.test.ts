@@ -9,7 +9,7 @@ import {
   sessionRows,
   type TestApp,
 } from './helpers/test-app';
-import * as passwords from '../src/auth/passwords';
+import * as passwords from '../src/passwords/passwords';
 
 let t: TestApp;
 beforeAll(async () => {

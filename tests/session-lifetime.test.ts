@@ -1,4 +1,4 @@
-import { sessionTimestamp } from '../src/session/knex-store';
+import { sessionTimestamp } from '../src/session-store/knex-store';
 import { Browser } from './helpers/browser';
 import { setCookies } from './helpers/cookies';
 import {

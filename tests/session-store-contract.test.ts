@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import session, { type SessionData } from 'express-session';
 import { createDatabase, type Database } from '../src/db';
 import { createLogger } from '../src/logger';
-import { KnexSessionStore, sessionTimestamp } from '../src/session/knex-store';
+import { KnexSessionStore, sessionTimestamp } from '../src/session-store/knex-store';
 import { createTestDatabaseUrl } from './helpers/test-app';
 
 /**

@@ -8,7 +8,7 @@ import {
   sessionTimestamp,
   SessionStoreUnavailableError,
   SessionTooLargeError,
-} from '../src/session/knex-store';
+} from '../src/session-store/knex-store';
 import { Browser } from './helpers/browser';
 import { countRows, itOnSqlite, testDatabaseKind } from './helpers/test-database';
 import {

@@ -4,7 +4,7 @@ import session from 'express-session';
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import { loadConfig } from '../src/config';
 import { createDatabase, type Database } from '../src/db';
-import { createSessionStore, stopSessionStore } from '../src/session/store';
+import { createSessionStore, stopSessionStore } from '../src/session-store/store';
 import { createTestDatabaseUrl } from './helpers/test-app';
 
 let db: Database;

@@ -1,7 +1,7 @@
 import { Browser } from './helpers/browser';
 import { sessionIdOf } from './helpers/cookies';
 import { createTestApp, logIn, PASSWORD, register, type TestApp } from './helpers/test-app';
-import * as passwords from '../src/auth/passwords';
+import * as passwords from '../src/passwords/passwords';
 
 /** Requests as a proxy forwards them: TRUST_PROXY=1 and the client's address in X-Forwarded-For. */
 const from = (address: string) => ({ headers: { 'X-Forwarded-For': address } });

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
-import { createAccountTokens } from '../src/auth/account-tokens';
+import { createAccountTokens } from '../src/accounts/account-tokens';
 import { deriveKeys } from '../src/security/keys';
-import { readSessionTimestamp, sessionTimestamp } from '../src/session/knex-store';
+import { readSessionTimestamp, sessionTimestamp } from '../src/session-store/knex-store';
 import { Browser } from './helpers/browser';
 import { sessionIdOf } from './helpers/cookies';
 import {

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Config } from '../config';
-import { normaliseUsername } from './usernames';
+import { normaliseUsername } from '../accounts/usernames';
 
 /** A year: a browser used once a year to sign in is still its owner's. */
 const MAX_AGE_MS = 365 * 86_400_000;

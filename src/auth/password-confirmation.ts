@@ -1,13 +1,13 @@
 import type { Request, Response } from 'express';
 import type { Config } from '../config';
 import type { Database } from '../db';
-import { HttpError } from '../errors';
+import { HttpError } from '../http-error';
 import { clientIp } from '../security/client-address';
 import type { SecurityLog } from '../security/events';
-import { confirmPassword } from './credentials';
+import { confirmPassword } from '../accounts/credentials';
 import type { SessionAuth } from './session-auth';
 import type { Throttle } from './throttle';
-import type { User } from './users';
+import type { User } from '../accounts/users';
 
 /**
  * A signed-in user's password, checked again: on the account page's forms and on "Confirm your

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { User } from './users';
+import type { User } from '../accounts/users';
 
 /**
  * Guards a route: only a signed-in user (loaded and checked by loadUser on this very request)

@@ -6,7 +6,7 @@ import type { Database } from '../db';
 import type { SecurityLog } from '../security/events';
 import type { DerivedKeys } from '../security/keys';
 import type { SessionCookie } from '../session/session-middleware';
-import { findAccountById, type Account } from './users';
+import { findAccountById, type Account } from '../accounts/users';
 
 /**
  * The session side of authentication, in one place: logIn(), logOut() and loadUser. Routes call

@@ -1,9 +1,9 @@
 import type { Request } from 'express';
 import type { Config } from '../config';
 import { clientIp } from '../security/client-address';
-import type { FieldErrors, FieldSuggestions } from './forms';
-import type { PasswordWorkOwner } from './password-pool';
-import { strengthProblem } from './password-policy';
+import type { FieldErrors, FieldSuggestions } from '../accounts/forms';
+import type { PasswordWorkOwner } from '../passwords/password-pool';
+import { strengthProblem } from '../passwords/password-policy';
 import type { Throttle } from './throttle';
 
 /** What a refused new password shows beside its field: zxcvbn's warning and its advice. */

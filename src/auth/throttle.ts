@@ -7,12 +7,12 @@ import {
 } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { databaseKind, type Database } from '../db';
-import { HttpError } from '../errors';
+import { HttpError } from '../http-error';
 import type { Logger } from '../logger';
 import { addressKey } from '../security/client-address';
 import { logTags } from '../security/events';
-import type { PasswordWorkOwner } from './password-pool';
-import { normaliseUsername } from './usernames';
+import type { PasswordWorkOwner } from '../passwords/password-pool';
+import { normaliseUsername } from '../accounts/usernames';
 
 export const RATE_LIMITS_TABLE = 'rate_limits';
 
@@ -122,7 +122,7 @@ export function createThrottle(
   /** The log-tag key derived from the secret (security/keys.ts). */
   tagKey: string,
 ): Throttle {
-  const tags = logTags(tagKey);
+  const tags = logTags(tagKey, normaliseUsername);
   const window = config.throttle.windowMinutes * 60;
   const limiter = (keyPrefix: string, points: number, duration: number) => {
     const options = {

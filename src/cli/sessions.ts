@@ -13,8 +13,8 @@
 // An unknown user or command is an error with a message and exit code 1; the database's own
 // failures exit with 2.
 import pino from 'pino';
-import { createAccountTokens, type AccountTokens } from '../auth/account-tokens';
-import { findAccountByUsername } from '../auth/users';
+import { createAccountTokens, type AccountTokens } from '../accounts/account-tokens';
+import { findAccountByUsername } from '../accounts/users';
 import { readConfig } from '../config';
 import { createDatabase, type Database } from '../db';
 import { createLogger, type Logger } from '../logger';

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { AccountTokens, TokenPurpose, ValidToken } from '../auth/account-tokens';
+import type { AccountTokens, TokenPurpose, ValidToken } from '../accounts/account-tokens';
 import type { Config } from '../config';
 import { linkExpired } from './links';
 

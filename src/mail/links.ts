@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { TokenPurpose } from '../auth/account-tokens';
+import type { TokenPurpose } from '../accounts/account-tokens';
 import type { Config } from '../config';
 
 /**

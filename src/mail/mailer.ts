@@ -4,6 +4,7 @@ import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { normaliseUsername } from '../accounts/usernames';
 import { logTags } from '../security/events';
 import { deriveKey } from '../security/keys';
 import { renderMail, type MailTemplate } from './templates';
@@ -62,7 +63,7 @@ export function createMailer(
         ? nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
         : undefined;
   // Which address a log line is about, without writing the address down: the security log's tag.
-  const tags = logTags(deriveKey(config.session.secrets[0] ?? '', 'logTag'));
+  const tags = logTags(deriveKey(config.session.secrets[0] ?? '', 'logTag'), normaliseUsername);
 
   const deliver = async (to: string, template: MailTemplate, locals: Record<string, unknown>) => {
     if (!transport) return;

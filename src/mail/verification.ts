@@ -1,4 +1,4 @@
-import type { AccountTokens } from '../auth/account-tokens';
+import type { AccountTokens } from '../accounts/account-tokens';
 import type { Config } from '../config';
 import { tokenLink } from './links';
 import type { Mailer } from './mailer';

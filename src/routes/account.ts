@@ -5,16 +5,16 @@ import {
   parseForm,
   type FieldErrors,
   type FieldSuggestions,
-} from '../auth/forms';
-import { hashPassword } from '../auth/passwords';
+} from '../accounts/forms';
+import { hashPassword } from '../passwords/passwords';
 import { currentUser, requireLogin } from '../auth/require-login';
 import { passwordConfirmation } from '../auth/password-confirmation';
 import { requireRecentAuth } from '../auth/require-recent-auth';
 import { strengthCheck } from '../auth/strength-check';
-import { deleteAccount, updatePasswordHash, type User } from '../auth/users';
+import { deleteAccount, updatePasswordHash, type User } from '../accounts/users';
 import type { Config } from '../config';
 import type { AppDependencies } from '../dependencies';
-import { workOwner } from '../auth/work-owner';
+import { workOwner } from '../accounts/work-owner';
 import { passwordChangedNotice } from '../mail/notices';
 import { setFlash } from '../session/flash';
 

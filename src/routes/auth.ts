@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import { authenticate } from '../auth/credentials';
+import { authenticate } from '../accounts/credentials';
 import {
   keptValues,
   loginForm,
@@ -7,13 +7,13 @@ import {
   registerForm,
   type FieldErrors,
   type FieldSuggestions,
-} from '../auth/forms';
-import { hashPassword } from '../auth/passwords';
+} from '../accounts/forms';
+import { hashPassword } from '../passwords/passwords';
 import { safeNextPath } from '../auth/safe-redirect';
 import { strengthCheck } from '../auth/strength-check';
-import { createAccount, UsernameTakenError, type Account } from '../auth/users';
+import { createAccount, UsernameTakenError, type Account } from '../accounts/users';
 import type { AppDependencies } from '../dependencies';
-import { workOwner } from '../auth/work-owner';
+import { workOwner } from '../accounts/work-owner';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
 import { newSignInNotice } from '../mail/notices';

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { passwordConfirmation } from '../auth/password-confirmation';
-import { confirmPasswordForm, parseForm, type FieldErrors } from '../auth/forms';
+import { confirmPasswordForm, parseForm, type FieldErrors } from '../accounts/forms';
 import { currentUser, requireLogin } from '../auth/require-login';
 import { safeNextPath } from '../auth/safe-redirect';
 import type { AppDependencies } from '../dependencies';

@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { emailField } from '../auth/emails';
-import { parseForm } from '../auth/forms';
+import { emailField } from '../accounts/emails';
+import { parseForm } from '../accounts/forms';
 import { currentUser, requireLogin } from '../auth/require-login';
 import { requireRecentAuth } from '../auth/require-recent-auth';
 import {
@@ -11,7 +11,7 @@ import {
   removeEmail,
   setPendingEmail,
   type User,
-} from '../auth/users';
+} from '../accounts/users';
 import type { AppDependencies } from '../dependencies';
 import { accountPage } from './account';
 import { clientIp } from '../security/client-address';

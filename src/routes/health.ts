@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Database } from '../db';
-import { SESSIONS_TABLE } from '../session/store';
+import { SESSIONS_TABLE } from '../session-store/store';
 
 /** How long a readiness probe waits for the database before calling it not ready. */
 const READINESS_TIMEOUT_MS = 2000;

@@ -1,17 +1,17 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { emailField } from '../auth/emails';
+import { emailField } from '../accounts/emails';
 import {
   parseForm,
   resetPasswordForm,
   type FieldErrors,
   type FieldSuggestions,
-} from '../auth/forms';
-import { hashPassword } from '../auth/passwords';
+} from '../accounts/forms';
+import { hashPassword } from '../passwords/passwords';
 import { strengthCheck } from '../auth/strength-check';
-import { findAccountByEmail, findAccountById, updatePasswordHash } from '../auth/users';
+import { findAccountByEmail, findAccountById, updatePasswordHash } from '../accounts/users';
 import type { AppDependencies } from '../dependencies';
-import { workOwner } from '../auth/work-owner';
+import { workOwner } from '../accounts/work-owner';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
 import { linkLanding } from '../mail/link-landing';

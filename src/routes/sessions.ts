@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { parseForm } from '../auth/forms';
+import { parseForm } from '../accounts/forms';
 import { currentUser, requireLogin } from '../auth/require-login';
 import { requireRecentAuth } from '../auth/require-recent-auth';
 import type { AppDependencies } from '../dependencies';

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { HttpError } from '../errors';
+import { HttpError } from '../http-error';
 
 /** A Host header's name as the allow-list compares it: lower case, without the port. */
 export function hostName(host: string): string {

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Request } from 'express';
 import type { Logger } from '../logger';
-import { normaliseUsername } from '../auth/usernames';
 import { clientIp } from './client-address';
 
 /**
@@ -68,11 +67,13 @@ export interface SecurityLog {
  * someone reading the logs see that many failures hit one account, or which request a mail
  * failure came from, without learning the name or the address (people type passwords into name
  * fields), and, being keyed, cannot be reversed by hashing a list of likely ones.
+ * `canonicalName` is the accounts' own normal form (accounts/usernames.ts), passed in so this
+ * layer needs nothing above it: every spelling of one name gets one tag.
  */
-export function logTags(tagKey: string) {
+export function logTags(tagKey: string, canonicalName: (name: string) => string) {
   const hmac = (value: string) =>
     createHmac('sha256', tagKey).update(value).digest('hex').slice(0, 16);
-  const tag = (value: string) => hmac(normaliseUsername(value));
+  const tag = (value: string) => hmac(canonicalName(value));
   return {
     account: tag,
     address: (email: string) => tag(email.toLowerCase()),
@@ -83,8 +84,11 @@ export function logTags(tagKey: string) {
   };
 }
 
-export function createSecurityLog(tagKey: string): SecurityLog {
-  const tags = logTags(tagKey);
+export function createSecurityLog(
+  tagKey: string,
+  canonicalName: (name: string) => string,
+): SecurityLog {
+  const tags = logTags(tagKey, canonicalName);
   return {
     record(req, event, { userId, username, email, reason } = {}) {
       const { outcome, level, message } = EVENTS[event];

@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import type { Config } from '../config';
 import type { Database } from '../db';
-import { readSessionTimestamp } from './knex-store';
-import { SESSIONS_TABLE } from './store';
+import { readSessionTimestamp } from '../session-store/knex-store';
+import { SESSIONS_TABLE } from '../session-store/store';
 
 /**
  * "Your session, as the server sees it": the dashboard's teaching panel. What the browser holds

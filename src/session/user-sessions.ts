@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../db';
-import { readSessionTimestamp, sessionTimestamp } from './knex-store';
-import { SESSIONS_TABLE } from './store';
+import { readSessionTimestamp, sessionTimestamp } from '../session-store/knex-store';
+import { SESSIONS_TABLE } from '../session-store/store';
 
 /**
  * A user's sessions, read and ended through the session table's own columns (`user_id`, indexed):

@@ -1,4 +1,4 @@
-import type { User } from '../auth/users';
+import type { User } from '../accounts/users';
 
 declare global {
   namespace Express {

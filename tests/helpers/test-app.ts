@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createDatabase, type Database } from '../../src/db';
 import { createLogger } from '../../src/logger';
 import { createMailer } from '../../src/mail/mailer';
-import { createSessionStore, stopSessionStore } from '../../src/session/store';
+import { createSessionStore, stopSessionStore } from '../../src/session-store/store';
 import type { Browser } from './browser';
 import { sessionIdOf } from './cookies';
 import { createTestDatabaseUrl } from './test-database';

@@ -1,7 +1,7 @@
 import type { Database } from '../db';
-import type { PasswordWorkOwner } from './password-pool';
-import { hashCost } from './bcrypt-work';
-import { hashPassword, verifyPassword } from './passwords';
+import type { PasswordWorkOwner } from '../passwords/password-pool';
+import { hashCost } from '../passwords/bcrypt-work';
+import { hashPassword, verifyPassword } from '../passwords/passwords';
 import { findAccountById, findAccountByUsername, updatePasswordHash, type Account } from './users';
 
 /**

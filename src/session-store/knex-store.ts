@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
 import type { Knex } from 'knex';
 import { isMySQL } from '../db';
-import { HttpError } from '../errors';
+import { HttpError } from '../http-error';
 import type { Logger } from '../logger';
 import { PreparedStatements } from './prepared-statements';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { characterCount, PASSWORD_MAX_LENGTH, passwordProblem } from './password-policy';
+import { characterCount, PASSWORD_MAX_LENGTH, passwordProblem } from '../passwords/password-policy';
 import { emailField } from './emails';
 import { isSingleScript, normaliseUsername } from './usernames';
 

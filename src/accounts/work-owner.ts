@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { addressKey, clientIp } from '../security/client-address';
-import type { PasswordWorkOwner } from './password-pool';
+import type { PasswordWorkOwner } from '../passwords/password-pool';
 import { normaliseUsername } from './usernames';
 
 /** Who password work for this request is for: the password threads' fair shares. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../db';
-import { sessionTimestamp } from '../session/knex-store';
+import { sessionTimestamp } from '../session-store/knex-store';
 
 /** What a token is for: one purpose can never be used for the other. */
 export type TokenPurpose = 'verify-email' | 'reset-password';

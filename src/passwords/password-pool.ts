@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import { HttpError } from '../errors';
+import { HttpError } from '../http-error';
 import { paths } from '../paths';
 import type { PasswordTask, PasswordTaskResult } from './password-worker';
 
