@@ -4,7 +4,7 @@ import {
   confirmAddress,
   follow,
   linkIn,
-  startMailServer,
+  createTestAppWithMail,
   type MailServer,
 } from './helpers/mail-server';
 import { createTestApp, PASSWORD, register, type TestApp } from './helpers/test-app';
@@ -14,19 +14,9 @@ const PUBLIC_URL = 'https://site.example';
 let mail: MailServer;
 let t: TestApp;
 beforeAll(async () => {
-  mail = await startMailServer();
-  t = await createTestApp({
-    MAIL_URL: mail.url,
-    PUBLIC_URL,
-    // Every test client is 127.0.0.1; the limits are tested in password-reset.test.ts.
-    EMAIL_LINKS_PER_ADDRESS: '100',
-    EMAIL_LINKS_PER_IP: '1000',
-  });
+  ({ t, mail } = await createTestAppWithMail({ PUBLIC_URL }));
 });
-afterAll(async () => {
-  await t.close();
-  await mail.stop();
-});
+afterAll(() => t.close());
 
 const userRow = (username: string) => t.db('users').where({ username }).first();
 

@@ -11,7 +11,7 @@ import {
   confirmAddress,
   follow,
   linkIn,
-  startMailServer,
+  createTestAppWithMail,
   type MailServer,
 } from './helpers/mail-server';
 import {
@@ -29,24 +29,11 @@ const NEW_PASSWORD = 'a fresh start after forgetting';
 let mail: MailServer;
 let t: TestApp;
 const { lines, logStream } = logLines();
+// Every test client is 127.0.0.1: the limits are raised here and tested on their own below.
 beforeAll(async () => {
-  mail = await startMailServer();
-  t = await createTestApp(
-    // Every test client is 127.0.0.1: the limits are raised here and tested on their own below.
-    {
-      MAIL_URL: mail.url,
-      PUBLIC_URL,
-      LOG_LEVEL: 'info',
-      EMAIL_LINKS_PER_ADDRESS: '100',
-      EMAIL_LINKS_PER_IP: '1000',
-    },
-    { logStream },
-  );
+  ({ t, mail } = await createTestAppWithMail({ PUBLIC_URL, LOG_LEVEL: 'info' }, { logStream }));
 });
-afterAll(async () => {
-  await t.close();
-  await mail.stop();
-});
+afterAll(() => t.close());
 
 /** An account with a verified address, signed in in the browser returned. */
 async function withAddress(username: string, email = `${username}@example.org`) {

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { createAccountTokens } from '../src/accounts/account-tokens';
 import { deriveKeys } from '../src/security/keys';
 import { readSessionTimestamp, sessionTimestamp } from '../src/session-store/knex-store';
 import { Browser } from './helpers/browser';
+import { runCli } from './helpers/cli';
 import { sessionIdOf } from './helpers/cookies';
 import {
   createTestApp,
@@ -507,7 +507,6 @@ describe('the migration that gives sessions their owner', () => {
 });
 
 describe('npm run sessions', () => {
-  const root = path.resolve(__dirname, '..');
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({ TRUST_PROXY: '1' });
@@ -516,15 +515,10 @@ describe('npm run sessions', () => {
   afterAll(() => t.close());
 
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/sessions.ts', ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        DATABASE_URL: t.databaseUrl,
-        LOG_LEVEL: 'info',
-      },
+    runCli('sessions.ts', args, {
+      NODE_ENV: 'test',
+      DATABASE_URL: t.databaseUrl,
+      LOG_LEVEL: 'info',
     });
 
   /** A pending reset link for `username`, as "Forgot your password?" would leave one. */

@@ -22,9 +22,7 @@ import { recordOperatorEvent } from '../security/events';
 import { deriveKeys } from '../security/keys';
 import { describeDevice } from '../session/device-name';
 import { createUserSessions, type UserSessions } from '../session/user-sessions';
-import { runCommand } from './run-command';
-
-class UsageError extends Error {}
+import { printLines, runCommand, UsageError } from './run-command';
 
 const USAGE =
   'usage: npm run sessions -- list <username> | revoke <username> | revoke-all --yes | stats';
@@ -118,20 +116,12 @@ async function main(): Promise<number> {
     db,
     deriveKeys(config.session.secrets).sessionHandle[0] ?? '',
   );
-  try {
-    const tools = { db, sessions, tokens: createAccountTokens(db), logger };
-    for (const line of await run(tools, process.argv.slice(2))) console.log(line);
-    return 0;
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(error.message);
-      return 1;
-    }
-    console.error(`the session table could not be read: ${(error as Error).message}`);
-    return 2;
-  } finally {
-    await db.destroy();
-  }
+  const tools = { db, sessions, tokens: createAccountTokens(db), logger };
+  return printLines(
+    () => run(tools, process.argv.slice(2)),
+    'the session table could not be read',
+    () => db.destroy(),
+  );
 }
 
 runCommand(main);

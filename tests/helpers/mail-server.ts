@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { Browser } from './browser';
+import { createTestApp, type TestApp, type TestAppOptions } from './test-app';
 
 /** A real SMTP server on 127.0.0.1 for the tests: it receives, parses and keeps every message. */
 export interface MailServer {
@@ -100,4 +101,25 @@ export async function confirmAddress(browser: Browser, link: string) {
   const landed = await follow(browser, link);
   if (landed.status !== 303) return landed;
   return browser.submit('/email/verify', {});
+}
+
+/**
+ * A test app whose mail goes to an SMTP server of its own; `t.close()` stops both. Every test
+ * client is 127.0.0.1, so the limits on mailed links are raised here: password-reset.test.ts
+ * tests them on their own.
+ */
+export async function createTestAppWithMail(
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<{ t: TestApp; mail: MailServer }> {
+  const mail = await startMailServer();
+  const app = await createTestApp(
+    { MAIL_URL: mail.url, EMAIL_LINKS_PER_ADDRESS: '100', EMAIL_LINKS_PER_IP: '1000', ...env },
+    options,
+  );
+  const close = async () => {
+    await app.close();
+    await mail.stop();
+  };
+  return { t: { ...app, close }, mail };
 }
