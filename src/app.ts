@@ -6,19 +6,22 @@ import { createSessionAuth } from './auth/session-auth';
 import { createThrottle } from './auth/throttle';
 import type { AppDependencies, AppInputs } from './dependencies';
 import { errorHandler, notFound } from './errors';
+import { createTwoFactor } from './factors/two-factor';
 import { createMailer } from './mail/mailer';
 import { paths } from './paths';
 import { requestLogger } from './request-logger';
-import { accountRoutes } from './routes/account';
+import { accountRoutes } from './settings/account';
 import { authRoutes } from './routes/auth';
 import { confirmPasswordRoutes } from './routes/confirm-password';
 import { dashboardRoutes } from './routes/dashboard';
-import { emailAddressRoutes } from './routes/email-address';
+import { emailAddressRoutes } from './settings/email-address';
 import { healthRoutes } from './routes/health';
 import { outboxRoutes } from './routes/outbox';
 import { pageRoutes } from './routes/pages';
 import { passwordResetRoutes } from './routes/password-reset';
-import { sessionRoutes } from './routes/sessions';
+import { secondStepRoutes } from './routes/second-step';
+import { sessionRoutes } from './settings/sessions';
+import { twoFactorRoutes } from './settings/two-factor';
 import { csrfProtection } from './security/csrf';
 import { allowedHostsOnly } from './security/allowed-hosts';
 import { readCookies } from './security/cookies';
@@ -51,6 +54,7 @@ export function createApp(inputs: AppInputs): Express {
       : undefined;
   const mailer = inputs.mailer ?? createMailer(config, logger);
   const tokens = createAccountTokens(db);
+  const twoFactor = createTwoFactor(db, keys);
   const deps: AppDependencies = {
     ...inputs,
     keys,
@@ -61,6 +65,7 @@ export function createApp(inputs: AppInputs): Express {
     userSessions,
     mailer,
     tokens,
+    twoFactor,
   };
   const app = express();
 
@@ -117,10 +122,12 @@ export function createApp(inputs: AppInputs): Express {
   // 7. Routes.
   app.use(pageRoutes());
   app.use(authRoutes(deps));
+  app.use(secondStepRoutes(deps));
   app.use(dashboardRoutes(deps));
   app.use(confirmPasswordRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(sessionRoutes(deps));
+  app.use(twoFactorRoutes(deps));
   // What needs mail exists only with mail: without it, these addresses are a 404 like any other.
   if (mailer.mode !== 'off') {
     app.use(passwordResetRoutes(deps));

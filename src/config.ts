@@ -100,6 +100,7 @@ const environmentSchema = z.object({
   PASSWORD_CHECKS_PER_IP: integer('PASSWORD_CHECKS_PER_IP', 1, 1_000_000, 60),
   PASSWORD_CHECKS_PER_ACCOUNT: integer('PASSWORD_CHECKS_PER_ACCOUNT', 1, 1_000_000, 10),
   PASSWORD_CONFIRM_FAILURES: integer('PASSWORD_CONFIRM_FAILURES', 1, 1000, 10),
+  SECOND_STEP_FAILURES_PER_ACCOUNT: integer('SECOND_STEP_FAILURES_PER_ACCOUNT', 1, 1000, 10),
   REGISTRATIONS_PER_IP: integer('REGISTRATIONS_PER_IP', 1, 100_000, 10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   MAIL_URL: z
@@ -193,6 +194,8 @@ export interface Config {
     readonly passwordChecksPerAccount: number;
     /** Wrong passwords per signed-in account per window (changing it, deleting the account). */
     readonly passwordConfirmFailures: number;
+    /** Wrong second-step codes per account per window, across sign-ins and addresses. */
+    readonly secondStepFailuresPerAccount: number;
     readonly registrationsPerIp: number;
   };
   readonly logLevel: string;
@@ -351,6 +354,7 @@ export function loadConfig(
       passwordChecksPerIp: env.PASSWORD_CHECKS_PER_IP,
       passwordChecksPerAccount: env.PASSWORD_CHECKS_PER_ACCOUNT,
       passwordConfirmFailures: env.PASSWORD_CONFIRM_FAILURES,
+      secondStepFailuresPerAccount: env.SECOND_STEP_FAILURES_PER_ACCOUNT,
       registrationsPerIp: env.REGISTRATIONS_PER_IP,
     },
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),

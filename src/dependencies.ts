@@ -5,6 +5,7 @@ import type { SessionAuth } from './auth/session-auth';
 import type { Throttle } from './auth/throttle';
 import type { Config } from './config';
 import type { Database } from './db';
+import type { TwoFactor } from './factors/two-factor';
 import type { Logger } from './logger';
 import type { Mailer } from './mail/mailer';
 import type { DerivedKeys } from './security/keys';
@@ -31,6 +32,8 @@ export interface AppDependencies extends AppInputs {
   devices: KnownDevices;
   throttle: Throttle;
   securityLog: SecurityLog;
+  /** Two-factor sign-in: authenticator apps and recovery codes (factors/two-factor.ts). */
+  twoFactor: TwoFactor;
   /** A user's sessions, by the table's user_id; undefined with SESSION_STORE=memory. */
   userSessions?: UserSessions;
 }

@@ -41,6 +41,7 @@ describe('the session cookie in development', () => {
       'authHash',
       'cookie',
       'loginAt',
+      'signInMethod',
       'userId',
     ]);
   });

@@ -230,7 +230,7 @@ describe('security events', () => {
     await t.db('users').where({ id: user.id }).update({ password_hash: 'changed elsewhere' });
     const stale = await browser.get('/dashboard');
     expect(eventsOf(stale)).toEqual([
-      expect.objectContaining({ event: 'session_ended', reason: 'password changed' }),
+      expect.objectContaining({ event: 'session_ended', reason: 'credentials changed' }),
     ]);
   });
 

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,21 +6,32 @@ import { createAccountTokens } from '../src/accounts/account-tokens';
 import { knexConfig, isMySQL } from '../src/db';
 import { paths } from '../src/paths';
 import { Browser } from './helpers/browser';
+import { runCli } from './helpers/cli';
 import { sessionIdOf } from './helpers/cookies';
 import { createTestApp, register, type TestApp } from './helpers/test-app';
 import { countRows, itOnSqlite } from './helpers/test-database';
+import { turnOnTwoFactor } from './helpers/two-factor';
 
 /** Every table a signed-in user has rows in, the test's own child table included. */
-const TABLES = ['users', 'sessions', 'account_tokens', 'rate_limits', 'notes'];
+const TABLES = [
+  'users',
+  'sessions',
+  'account_tokens',
+  'rate_limits',
+  'totp_authenticators',
+  'recovery_codes',
+  'notes',
+];
 
 /**
- * A signed-in user with a row in every table: a session with its owner, a reset link, the
- * throttle's counts, and a table of the test's own that hangs off users with ON DELETE CASCADE,
+ * A signed-in user with a row in every table: a session with its owner, a reset link, an
+ * authenticator app and its recovery codes, the throttle's counts, and a table of the test's own that hangs off users with ON DELETE CASCADE,
  * as an app built on this one would.
  */
 async function populated(t: TestApp) {
   const browser = new Browser(t.app);
   await register(browser, 'keeper');
+  await turnOnTwoFactor(browser);
   const { id } = await t.db('users').where({ username: 'keeper' }).first();
   await createAccountTokens(t.db).issue(id, 'reset-password', { minutes: 30 });
   await t.db.schema.createTable('notes', (table) => {
@@ -170,16 +180,11 @@ describe('a migration of your own (the README’s display_name)', () => {
 
 describe('npm run db:reset', () => {
   const reset = (databaseUrl: string, env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/reset-database.ts'], {
-      cwd: path.resolve(__dirname, '..'),
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'development',
-        BCRYPT_COST: '4',
-        DATABASE_URL: databaseUrl,
-        ...env,
-      },
+    runCli('reset-database.ts', [], {
+      NODE_ENV: 'development',
+      BCRYPT_COST: '4',
+      DATABASE_URL: databaseUrl,
+      ...env,
     });
 
   it('empties a development database, migrates it again and seeds the demo account', async () => {

@@ -144,7 +144,7 @@ describe('malformed and oversized input', () => {
 });
 
 describe('what the session holds', () => {
-  it('SECURITY 28: the row holds the user id, login time, credential stamp and history only', async () => {
+  it('SECURITY 28: the row holds the user id, login time, credential stamp, sign-in method and history only', async () => {
     const browser = new Browser(t.app);
     await logIn(browser, 'existing');
     await browser.get('/about');
@@ -154,6 +154,7 @@ describe('what the session holds', () => {
       'cookie',
       'history',
       'loginAt',
+      'signInMethod',
       'userId',
     ]);
     const [user] = await t.db('users').where({ username: 'existing' });

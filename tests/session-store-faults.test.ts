@@ -2,6 +2,7 @@ import type { SessionData } from 'express-session';
 import { createDatabase, type Database as Knex } from '../src/db';
 import { up as createTable } from '../migrations/20261123000200_create_sessions';
 import { up as addOwnerColumns } from '../migrations/20261125000200_sessions_know_their_owner';
+import { up as addSignInMethod } from '../migrations/20261206000300_sessions_sign_in_method';
 import { createLogger } from '../src/logger';
 import {
   KnexSessionStore,
@@ -25,6 +26,7 @@ const logger = createLogger({ logLevel: 'silent' });
 async function createSessionsTable(db: Knex): Promise<void> {
   await createTable(db);
   await addOwnerColumns(db);
+  await addSignInMethod(db);
 }
 
 /** Resolves with every call of a store callback made within a short while. */

@@ -120,6 +120,25 @@ export const confirmPasswordForm = z.object({
   password: existingPassword('Enter your password.'),
 });
 
+/**
+ * The second step of a sign-in: six digits from the app, or a recovery code ("k7dq2-m9xpt").
+ * Spaces are allowed (apps show "123 456"); anything longer than a recovery code is refused
+ * before any database work.
+ */
+export const secondStepForm = z.object({
+  code: text('Enter the code from your authenticator app, or a recovery code.')
+    .trim()
+    .min(1, { error: 'Enter the code from your authenticator app, or a recovery code.' })
+    .max(24, { error: 'That code is too long. Enter the 6 digits your app shows.' }),
+});
+
+/** The code that confirms an authenticator app while setting it up: six digits only. */
+export const authenticatorCodeForm = z.object({
+  code: text('Enter the 6-digit code your app shows.')
+    .transform((value) => value.replace(/\s/g, ''))
+    .refine((value) => /^\d{6}$/.test(value), { error: 'Enter the 6 digits your app shows.' }),
+});
+
 export type FieldErrors = Record<string, string>;
 
 /** Advice shown under a field as a list (zxcvbn's suggestions for a weak password). */

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Database } from '../db';
 import { isMySQL, isUniqueViolation } from '../db';
 import { normaliseUsername } from './usernames';
@@ -20,6 +21,11 @@ export interface User {
 export interface Account {
   user: User;
   passwordHash: string;
+  /**
+   * Counts changes to the account's credentials other than its password: two-factor turned on
+   * or off, a recovery code used. The session's credential stamp covers it with the hash.
+   */
+  credentialsVersion: number;
 }
 
 export class UsernameTakenError extends Error {
@@ -36,9 +42,18 @@ interface AccountRow {
   password_hash: string;
   email: string | null;
   pending_email: string | null;
+  credentials_version: number;
 }
 
-const accountColumns = ['id', 'username', 'created_at', 'password_hash', 'email', 'pending_email'];
+const accountColumns = [
+  'id',
+  'username',
+  'created_at',
+  'password_hash',
+  'email',
+  'pending_email',
+  'credentials_version',
+];
 
 /** The one account matching `where` (a unique column), with everything toAccount() needs. */
 async function findAccount(
@@ -94,6 +109,13 @@ export async function updatePasswordHash(
   passwordHash: string,
 ): Promise<void> {
   await db('users').where({ id }).update({ password_hash: passwordHash, updated_at: db.fn.now() });
+}
+
+/** Every session stamped with the account's credentials before this stops matching them. */
+export async function bumpCredentialsVersion(db: Knex, id: number): Promise<void> {
+  await db('users')
+    .where({ id })
+    .update({ credentials_version: db.raw('credentials_version + 1'), updated_at: db.fn.now() });
 }
 
 export async function deleteAccount(db: Database, id: number): Promise<void> {
@@ -157,6 +179,7 @@ function toAccount(row: AccountRow): Account {
       ...(row.pending_email ? { pendingEmail: row.pending_email } : {}),
     },
     passwordHash: row.password_hash,
+    credentialsVersion: Number(row.credentials_version ?? 0),
   };
 }
 

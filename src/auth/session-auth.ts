@@ -12,8 +12,38 @@ import { findAccountById, type Account } from '../accounts/users';
  * The session side of authentication, in one place: logIn(), logOut() and loadUser. Routes call
  * these and never touch the session's auth fields themselves.
  */
+export type SignInMethod = SessionData['signInMethod'];
+export type PendingSignIn = SessionData['pendingSignIn'];
+
+/** How long the second step of a sign-in may take, and how many wrong codes it may see. */
+export const SECOND_STEP_MINUTES = 5;
+export const SECOND_STEP_FAILURES = 5;
+
 export interface SessionAuth {
-  logIn(req: Request, account: Account): Promise<void>;
+  logIn(req: Request, account: Account, method?: SignInMethod): Promise<void>;
+  /**
+   * The password was right, and the account asks for a second factor: a new id, holding only
+   * "password verified for this user, now" (pendingSignIn). Not signed in.
+   */
+  passwordVerified(
+    req: Request,
+    account: Account,
+    details: { next?: string; newDevice: boolean },
+  ): Promise<void>;
+  /** The half-done sign-in of this session, if it has one that has not expired. */
+  pendingSignIn(req: Request): PendingSignIn | undefined;
+  /** A wrong second-step code: counted, and false once the sign-in has had too many. */
+  secondStepFailed(req: Request): Promise<boolean>;
+  /**
+   * This session changed the password: it counts as a login (a new id, and the absolute limit
+   * counts from now), signed in the way it was.
+   */
+  passwordChanged(req: Request, account: Account): Promise<void>;
+  /**
+   * This session changed the account's two-factor settings: the same session
+   * under a new id, stamped with the new credentials, so it alone survives the change.
+   */
+  credentialsChanged(req: Request, account: Account, method?: SignInMethod): Promise<void>;
   /** After the password was entered again: the same signed-in session under a new id. */
   reauthenticated(req: Request): Promise<void>;
   logOut(req: Request, res: Response): Promise<void>;
@@ -39,20 +69,31 @@ export function createSessionAuth(deps: {
    * password does, so every session made with the old password stops matching. Keyed with a key
    * derived from the session secret, so a leaked sessions table says nothing about the hashes.
    */
-  const credentialStamp = (passwordHash: string, key = stampKeys[0] ?? '') =>
-    createHmac('sha256', key).update(`session-credentials:${passwordHash}`).digest('base64url');
+  const credentialStamp = (account: Account, key = stampKeys[0] ?? '') => {
+    // The version (two-factor turned on or off, a recovery code used) is left out while it is 0,
+    // so that sessions stamped before it existed still match.
+    const { passwordHash, credentialsVersion: version } = account;
+    const credentials = version === 0 ? passwordHash : `${passwordHash}:${version}`;
+    return createHmac('sha256', key)
+      .update(`session-credentials:${credentials}`)
+      .digest('base64url');
+  };
 
   /** Which key the stamp was made with (0 = the current one), or -1 if none. */
-  const stampKeyIndex = (stamp: string | undefined, passwordHash: string) =>
+  const stampKeyIndex = (stamp: string | undefined, account: Account) =>
     stamp === undefined
       ? -1
       : stampKeys.findIndex((key) => {
-          const expected = Buffer.from(credentialStamp(passwordHash, key));
+          const expected = Buffer.from(credentialStamp(account, key));
           const actual = Buffer.from(stamp);
           return actual.length === expected.length && timingSafeEqual(actual, expected);
         });
 
-  async function logIn(req: Request, account: Account): Promise<void> {
+  async function logIn(
+    req: Request,
+    account: Account,
+    method: SignInMethod = 'password',
+  ): Promise<void> {
     // loadUser may have ended this request's session already (absolute timeout, password
     // changed elsewhere) when the request is itself a login or a registration: start from a
     // fresh, empty session, as a first visit would.
@@ -64,9 +105,18 @@ export function createSessionAuth(deps: {
     await promisify((done) => req.session.regenerate(done));
     req.session.userId = account.user.id;
     req.session.loginAt = Date.now();
-    req.session.authHash = credentialStamp(account.passwordHash);
+    req.session.authHash = credentialStamp(account);
+    req.session.signInMethod = method;
     // Saved before the redirect goes out, or the browser could ask for the next page first and
     // arrive with a cookie whose row does not exist yet.
+    await promisify((done) => req.session.save(done));
+  }
+
+  /** The same session under a new id, with `changes`: its login time and data carry over. */
+  async function renewed(req: Request, changes: Partial<SessionData>): Promise<void> {
+    const { cookie: _cookie, ...kept } = req.session as Partial<SessionData>;
+    await promisify((done) => req.session.regenerate(done));
+    Object.assign(req.session, kept, changes);
     await promisify((done) => req.session.save(done));
   }
 
@@ -75,10 +125,57 @@ export function createSessionAuth(deps: {
     // this proof (from a shared computer, a log) must not carry the sudo rights it grants.
     // Everything the session holds carries over, its login time too: the absolute limit still
     // counts from the login, not from this confirmation.
-    const { cookie: _cookie, ...kept } = req.session as Partial<SessionData>;
+    await renewed(req, { confirmedAt: Date.now() });
+  }
+
+  const passwordChanged = (req: Request, account: Account) =>
+    logIn(req, account, req.session.signInMethod ?? 'password');
+
+  async function credentialsChanged(
+    req: Request,
+    account: Account,
+    method?: SignInMethod,
+  ): Promise<void> {
+    await renewed(req, {
+      authHash: credentialStamp(account),
+      ...(method === undefined ? {} : { signInMethod: method }),
+    });
+  }
+
+  async function passwordVerified(
+    req: Request,
+    account: Account,
+    details: { next?: string; newDevice: boolean },
+  ): Promise<void> {
+    const session = req.session as typeof req.session | undefined;
+    if (!session) req.sessionStore.generate(req);
+    // A new id here too, and nothing of the session before: the half-done sign-in is a step
+    // up in privilege, as a sign-in is.
     await promisify((done) => req.session.regenerate(done));
-    Object.assign(req.session, kept, { confirmedAt: Date.now() });
+    req.session.pendingSignIn = {
+      userId: account.user.id,
+      at: Date.now(),
+      failures: 0,
+      ...details,
+    };
     await promisify((done) => req.session.save(done));
+  }
+
+  function pendingSignIn(req: Request): PendingSignIn | undefined {
+    const pending = req.session?.pendingSignIn;
+    if (!pending || Date.now() - pending.at > SECOND_STEP_MINUTES * 60_000) return undefined;
+    return pending;
+  }
+
+  async function secondStepFailed(req: Request): Promise<boolean> {
+    const pending = req.session.pendingSignIn;
+    if (!pending) return false;
+    pending.failures += 1;
+    // At the limit the half-done sign-in ends: the next try starts from the password again,
+    // which the login throttle counts.
+    if (pending.failures >= SECOND_STEP_FAILURES) delete req.session.pendingSignIn;
+    await promisify((done) => req.session.save(done));
+    return req.session.pendingSignIn !== undefined;
   }
 
   async function logOut(req: Request, res: Response): Promise<void> {
@@ -108,11 +205,11 @@ export function createSessionAuth(deps: {
       return;
     }
     const account = await findAccountById(db, userId);
-    const keyIndex = account ? stampKeyIndex(authHash, account.passwordHash) : -1;
+    const keyIndex = account ? stampKeyIndex(authHash, account) : -1;
     const endReason = !account
       ? 'account deleted'
       : keyIndex === -1
-        ? 'password changed'
+        ? 'credentials changed'
         : // The absolute limit: even a session in constant use ends this long after login.
           Date.now() - loginAt > absoluteMs
           ? 'absolute timeout'
@@ -124,7 +221,7 @@ export function createSessionAuth(deps: {
     }
     // Stamped with a secret that is being rotated out: re-stamp with the current one (saved with
     // the session), so the session survives when the old secret is finally removed.
-    if (keyIndex > 0) req.session.authHash = credentialStamp(account.passwordHash);
+    if (keyIndex > 0) req.session.authHash = credentialStamp(account);
 
     req.user = account.user;
     res.locals.user = account.user;
@@ -135,7 +232,18 @@ export function createSessionAuth(deps: {
     next();
   };
 
-  return { logIn, reauthenticated, logOut, end, loadUser };
+  return {
+    logIn,
+    passwordVerified,
+    pendingSignIn,
+    secondStepFailed,
+    passwordChanged,
+    credentialsChanged,
+    reauthenticated,
+    logOut,
+    end,
+    loadUser,
+  };
 }
 
 function promisify(run: (done: (error?: unknown) => void) => void): Promise<void> {

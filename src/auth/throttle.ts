@@ -69,6 +69,13 @@ export interface Throttle {
     ip: string,
     sessionId: string,
   ): Promise<ConfirmationAttempt>;
+  /**
+   * Before a second-step code (sign-in with two-factor) is checked: a point of the account's
+   * allowance of wrong codes, across sign-ins and addresses. Never a 429: past the limit the
+   * attempt is `locked`, and the route refuses even a right code with the same answer as a wrong
+   * one, so the lock tells someone guessing nothing.
+   */
+  secondStepAttempt(username: string): Promise<SecondStepAttempt>;
   /** Counts a registration attempt; refuses with 429 past the limit per address. */
   registration(ip: string): Promise<void>;
   /**
@@ -106,6 +113,14 @@ export interface PasswordAttempt {
 export interface ConfirmationAttempt extends PasswordAttempt {
   /** The session has no failure left after this one: if the password is wrong, it must end. */
   readonly last: boolean;
+}
+
+/** A second-step code's point, settled by whether the code was right. */
+export interface SecondStepAttempt {
+  /** The account's allowance is spent: refuse this attempt, whatever the code. */
+  readonly locked: boolean;
+  /** A right code gives its point back; a wrong one keeps it. */
+  settle(right: boolean): Promise<void>;
 }
 
 /** One limit applied to one key, with the name a log line gives it. */
@@ -159,6 +174,7 @@ export function createThrottle(
   const accountChecks = limiter('checks-account', limits.passwordChecksPerAccount, 60);
   const confirmFailures = limiter('confirm-session', limits.passwordConfirmFailures, window);
   const registrations = limiter('register-ip', limits.registrationsPerIp, window);
+  const secondStepFailures = limiter('second-step', limits.secondStepFailuresPerAccount, window);
   const linksPerEmail = limiter('mail-email', config.mail.linksPerAddress, window);
   const linksPerIp = limiter('mail-ip', config.mail.linksPerIp, window);
 
@@ -302,6 +318,25 @@ export function createThrottle(
           failed: () => accountChecks.reward(account, 1),
         }),
         last: counted?.remainingPoints === 0,
+      };
+    },
+
+    async secondStepAttempt(username) {
+      sweep();
+      const key = tags.account(username);
+      let locked = false;
+      try {
+        await secondStepFailures.consume(key);
+      } catch (refusal) {
+        if (!(refusal instanceof RateLimiterRes)) throw refusal;
+        locked = true;
+      }
+      return {
+        locked,
+        // A locked attempt has nothing to give back: the allowance stays spent to the window's end.
+        settle: async (right) => {
+          if (right && !locked) await secondStepFailures.reward(key, 1);
+        },
       };
     },
 

@@ -26,6 +26,30 @@ export function passwordChangedNotice(deps: { config: Config; mailer: Mailer; lo
   };
 }
 
+/** What changed in an account's two-factor sign-in, for its notice (views/mail/two-factor.*). */
+export type TwoFactorChange = 'enabled' | 'disabled' | 'recovery-code-used';
+
+/**
+ * "Two-factor sign-in was turned on / off", "A recovery code was used": each changes how the
+ * account is signed in to and ends its other sessions, so its owner hears of it, with the way
+ * back in if it was not them.
+ */
+export function twoFactorNotice(deps: { config: Config; mailer: Mailer; logger: Logger }) {
+  const { config, mailer, logger } = deps;
+  return (res: Response, user: { username: string; email?: string }, change: TwoFactorChange) => {
+    const { email } = user;
+    if (!email) return;
+    afterAnswer(res, logger, 'two-factor notice not sent', () =>
+      mailer.send(email, 'two-factor', {
+        username: user.username,
+        change,
+        link: mailLink(config, '/account/two-factor'),
+        reset: mailLink(config, '/password/forgot'),
+      }),
+    );
+  };
+}
+
 /**
  * "New sign-in to your account", to the confirmed address, when a browser signs in that has not
  * signed in to the account before (no device cookie for it, auth/known-devices.ts), as GitHub and

@@ -22,7 +22,7 @@ import { setFlash } from '../session/flash';
 
 /** Register, log in, log out: parse the form, call the auth module, render or redirect. */
 export function authRoutes(deps: AppDependencies): Router {
-  const { config, db, auth, devices, throttle, securityLog, mailer, logger } = deps;
+  const { config, db, auth, devices, throttle, securityLog, mailer, logger, twoFactor } = deps;
   const sendVerification = verificationSender(deps);
   const notifyNewSignIn = newSignInNotice(deps);
   const weakPassword = strengthCheck(deps);
@@ -125,11 +125,21 @@ export function authRoutes(deps: AppDependencies): Router {
       // someone guessing accounts wants to learn.
       return renderLogin(res, 401, values, { form: 'Incorrect username or password.' });
     }
+    // With two-factor on, the password alone signs nobody in: the session only remembers that
+    // it was right, for a few minutes, and the code is asked for next (routes/second-step.ts).
+    if (await twoFactor.isEnabled(account.user.id)) {
+      await auth.passwordVerified(req, account, {
+        next: values.next,
+        newDevice: device === undefined,
+      });
+      securityLog.record(req, 'second_step_required', { userId: account.user.id });
+      return res.redirect(303, '/login/two-factor');
+    }
     await auth.logIn(req, account);
     devices.remember(req, res, account.user.username);
     // A browser new to this account: its owner hears of it, with a way to sign it out.
     if (device === undefined) notifyNewSignIn(req, res, account.user);
-    securityLog.record(req, 'login_succeeded', { userId: account.user.id });
+    securityLog.record(req, 'login_succeeded', { userId: account.user.id, reason: 'password' });
     setFlash(res, 'logged-in');
     res.redirect(303, values.next ?? '/dashboard');
   });

@@ -13,6 +13,8 @@ const PURPOSES = {
   logTag: 'log tag',
   sessionHandle: 'session handle',
   deviceCookie: 'device cookie signature',
+  authenticatorSecret: 'authenticator secret encryption',
+  recoveryCode: 'recovery code hash',
 } as const;
 
 export type KeyPurpose = keyof typeof PURPOSES;

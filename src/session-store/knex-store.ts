@@ -249,6 +249,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
         last_seen_at: seen,
         user_agent: device.userAgent,
         ip: this.recordAddress ? device.ip : null,
+        sign_in_method: session.signInMethod ?? null,
       };
       return this.answer(callback, async () => {
         await this.knex(this.table)

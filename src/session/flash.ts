@@ -23,6 +23,13 @@ const MESSAGES = {
   'email-verified': 'Your e-mail address is confirmed.',
   'email-taken': 'That e-mail address is already confirmed on another account.',
   'email-removed': 'The e-mail address has been removed from your account.',
+  'second-step-expired': 'Your sign-in took too long to finish. Enter your password again.',
+  'second-step-failed': 'Too many wrong codes. Enter your password again to start over.',
+  'recovery-code-used':
+    'You are signed in with a recovery code, which cannot be used again. Every other session ' +
+    'has been signed out. Check how many codes you have left on the two-factor page.',
+  'two-factor-disabled': 'Two-factor sign-in is off. Every other session has been signed out.',
+  'two-factor-setup-cancelled': 'The set-up was cancelled. Two-factor sign-in is still off.',
 } as const;
 
 export type FlashMessage = keyof typeof MESSAGES;

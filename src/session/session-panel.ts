@@ -35,6 +35,8 @@ export async function sessionPanel(
   const data = JSON.parse(JSON.stringify(req.session)) as Record<string, unknown>;
   if (typeof data.authHash === 'string')
     data.authHash = '(hidden: derived from your password hash)';
+  if (typeof data.twoFactorSetup === 'object' && data.twoFactorSetup !== null)
+    data.twoFactorSetup = { ...data.twoFactorSetup, secret: "(hidden: sealed, the app's key)" };
   const panel: SessionPanel = {
     cookie: { name: cookieName, value: `s:${partOf(req.sessionID)}.(signature)` },
     json: JSON.stringify(data, null, 2),
@@ -45,7 +47,16 @@ export async function sessionPanel(
   if (config.session.store !== 'database') return panel;
 
   const row: Record<string, string | Date | number | null> | undefined = await db(SESSIONS_TABLE)
-    .select('sid', 'expired', 'user_id', 'created_at', 'last_seen_at', 'user_agent', 'ip')
+    .select(
+      'sid',
+      'expired',
+      'user_id',
+      'created_at',
+      'last_seen_at',
+      'user_agent',
+      'ip',
+      'sign_in_method',
+    )
     .where('sid', req.sessionID)
     .first();
   if (!row) return panel;

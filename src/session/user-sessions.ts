@@ -20,6 +20,8 @@ export interface SessionSummary {
   lastSeenAt?: Date;
   userAgent?: string;
   ip?: string;
+  /** How it was signed in: password, password+totp, password+recovery-code. */
+  signInMethod?: string;
   expiresAt: Date;
   /** The session of the request that asked. */
   current: boolean;
@@ -47,6 +49,7 @@ interface SessionRow {
   last_seen_at: string | Date | null;
   user_agent: string | null;
   ip: string | null;
+  sign_in_method: string | null;
 }
 
 const dateOf = (value: string | Date | null) =>
@@ -64,7 +67,15 @@ export function createUserSessions(db: Database, handleKey: string): UserSession
     async list(userId, currentSid) {
       const rows: SessionRow[] = await ofUser(userId)
         .andWhere('expired', '>', now())
-        .select('sid', 'expired', 'created_at', 'last_seen_at', 'user_agent', 'ip');
+        .select(
+          'sid',
+          'expired',
+          'created_at',
+          'last_seen_at',
+          'user_agent',
+          'ip',
+          'sign_in_method',
+        );
       return rows
         .map((row) => ({
           handle: handleOf(row.sid),
@@ -72,6 +83,7 @@ export function createUserSessions(db: Database, handleKey: string): UserSession
           lastSeenAt: dateOf(row.last_seen_at),
           userAgent: row.user_agent ?? undefined,
           ip: row.ip ?? undefined,
+          signInMethod: row.sign_in_method ?? undefined,
           expiresAt: new Date(readSessionTimestamp(row.expired)),
           current: row.sid === currentSid,
         }))

@@ -14,5 +14,22 @@ declare module 'express-session' {
     authHash: string;
     /** Paths of the pages this signed-in session viewed, newest first, capped (pageHistory). */
     history: string[];
+    /** How logIn() was reached: the password alone, or with a second factor (which one). */
+    signInMethod: 'password' | 'password+totp' | 'password+recovery-code';
+    /**
+     * A sign-in half done: the password was right for `userId` at `at` (ms), and the account
+     * asks for a second factor. No `userId` yet, so every page treats the session as anonymous.
+     */
+    pendingSignIn: {
+      userId: number;
+      at: number;
+      failures: number;
+      /** Where to go once signed in (a same-site path). */
+      next?: string;
+      /** The browser had no device cookie for the account: its owner hears of the sign-in. */
+      newDevice: boolean;
+    };
+    /** An authenticator app being set up: its secret, sealed, until a code confirms it. */
+    twoFactorSetup: { secret: string; at: number };
   }
 }

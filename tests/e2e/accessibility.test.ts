@@ -161,6 +161,25 @@ const PAGES: {
       }),
   },
   {
+    name: 'two-factor sign-in, off',
+    title: 'Two-factor sign-in',
+    signedIn: true,
+    open: (page) => page.goto(`${site.url}/account/two-factor`),
+  },
+  {
+    // Started, never confirmed: two-factor stays off for the demo account.
+    name: 'two-factor set-up, with a wrong code',
+    title: 'Two-factor sign-in',
+    signedIn: true,
+    async open(page) {
+      await page.goto(`${site.url}/account/two-factor`);
+      const setUp = page.getByRole('button', { name: 'Set up two-factor sign-in' });
+      if (await setUp.count()) await setUp.click();
+      await page.getByLabel('Code from the app').fill('12');
+      await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+    },
+  },
+  {
     name: 'account with errors',
     title: 'Your account',
     signedIn: true,

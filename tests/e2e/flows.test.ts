@@ -1,8 +1,11 @@
 /// <reference lib="dom" />
 // (The functions passed to page.evaluate run in the browser, where the DOM types apply.)
+import fs from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../seeds/demo-user';
 import { launchChromium, withFreshPage } from './chromium';
+import { codeFor } from '../helpers/two-factor';
 import { followMailedLink, startOtherSite, startSite, submitLogin, type Site } from './site';
 
 let site: Site;
@@ -270,5 +273,94 @@ describe('a way back in, through the development outbox', () => {
       await submitLogin(page, username, newPassword);
       await page.waitForURL(`${site.url}/dashboard`);
     });
+  });
+});
+
+describe('two-factor sign-in, set up and used in the browser', () => {
+  let context: BrowserContext;
+  let page: Page;
+  let key = '';
+  let recoveryCode = '';
+  beforeAll(async () => {
+    context = await chromium.newContext();
+    page = await context.newPage();
+    await page.goto(`${site.url}/register`);
+    await page.getByLabel('Username').fill('two_step_walker');
+    await page.getByLabel('Password').fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${site.url}/dashboard`);
+  });
+  afterAll(() => context.close());
+
+  const axeViolations = async () =>
+    (
+      await new AxeBuilder({ page })
+        .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+        .analyze()
+    ).violations.map((v) => `${v.id}: ${v.help}`);
+
+  it('the account page leads to the set-up: a QR code, the key as text, the otpauth link', async () => {
+    await page.goto(`${site.url}/account`);
+    await page.getByRole('link', { name: /Two-factor sign-in/ }).click();
+    await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    expect(pathOf(page)).toBe('/account/two-factor');
+    const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
+    expect(await qr.isVisible()).toBe(true);
+    expect((await qr.boundingBox())?.width).toBeGreaterThanOrEqual(150);
+    key = (await page.locator('.setup-key').innerText()).replace(/\s/g, '');
+    expect(key).toMatch(/^[A-Z2-7]{32}$/);
+    const link = await page
+      .getByRole('link', { name: 'open the app with it' })
+      .getAttribute('href');
+    expect(link).toContain(`secret=${key}`);
+    expect(await axeViolations()).toEqual([]);
+  });
+
+  it("the app's code turns it on, and the recovery codes are shown once, to download", async () => {
+    await page.getByLabel('Code from the app').fill(codeFor(key));
+    await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+    const codes = await page.locator('ul.recovery-codes code').allInnerTexts();
+    expect(codes).toHaveLength(10);
+    recoveryCode = codes[0] ?? '';
+    const download = page.getByRole('link', { name: 'Download the codes as a text file' });
+    expect(await download.getAttribute('download')).toBe('session-starter-recovery-codes.txt');
+    const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+    const saved = await file.path();
+    expect(fs.readFileSync(saved, 'utf8').split('\n')).toEqual(codes);
+    expect(await axeViolations()).toEqual([]);
+    // A later visit shows how many are left, never the codes.
+    await page.goto(`${site.url}/account/two-factor`);
+    expect(await page.locator('ul.recovery-codes').count()).toBe(0);
+    expect(await page.locator('main').innerText()).toContain('You have 10 recovery codes left.');
+  });
+
+  it('signing in again asks for the code after the password', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.goto(`${site.url}/login`);
+    await submitLogin(page, 'two_step_walker', GOOD_PASSWORD);
+    await page.waitForURL(`${site.url}/login/two-factor`);
+    const field = page.getByLabel('Code');
+    expect(await field.getAttribute('autocomplete')).toBe('one-time-code');
+    expect(await field.getAttribute('inputmode')).toBe('numeric');
+    expect(await axeViolations()).toEqual([]);
+    await field.fill('000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    expect(await page.locator('#code-error').innerText()).toContain('That code is not right');
+    await page.getByLabel('Code').fill(codeFor(key, 1));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${site.url}/dashboard`);
+  });
+
+  it('a recovery code signs in in place of the app', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.goto(`${site.url}/login`);
+    await submitLogin(page, 'two_step_walker', GOOD_PASSWORD);
+    await page.waitForURL(`${site.url}/login/two-factor`);
+    await page.getByLabel('Code').fill(recoveryCode);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${site.url}/dashboard`);
+    expect(await page.getByRole('status').innerText()).toContain('recovery code');
+    await page.goto(`${site.url}/account/two-factor`);
+    expect(await page.locator('main').innerText()).toContain('You have 9 recovery codes left.');
   });
 });

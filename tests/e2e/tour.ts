@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_USERNAME } from '../../seeds/demo-user';
 import { projectRoot } from '../../src/paths';
+import { codeFor } from '../helpers/two-factor';
 import { DEMO_EMAIL, followMailedLink, submitLogin, type Site } from './site';
 
 /** Where `npm run screenshots` keeps each page's picture, and the text it shows. */
@@ -69,6 +70,26 @@ export async function pageTour(
   await page.goto(`${site.url}/dev/outbox`);
   await page.getByRole('link', { name: 'Reset your password' }).first().click();
   await at('outbox-message');
+
+  // Two-factor sign-in: its set-up page, and the code page a sign-in then asks for. Turned off
+  // again at the end, so the tour can run again on the same site.
+  await page.goto(`${site.url}/login`);
+  await submitLogin(page);
+  await page.goto(`${site.url}/account/two-factor`);
+  await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+  await at('two-factor-setup');
+  const key = (await page.locator('.setup-key').innerText()).replace(/\s/g, '');
+  await page.getByLabel('Code from the app').fill(codeFor(key));
+  await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.goto(`${site.url}/login`);
+  await submitLogin(page);
+  await at('second-step');
+  await page.getByLabel('Code').fill(codeFor(key, 1));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto(`${site.url}/account/two-factor`);
+  await page.getByRole('button', { name: 'Turn off two-factor sign-in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).click();
 }
 
 /**

@@ -10,6 +10,13 @@ import type { SessionSummary } from '../session/user-sessions';
 
 const revokeForm = z.object({ session: z.string().regex(/^[\w-]{22}$/) });
 
+/** How each session was signed in, in words (the table's sign_in_method). */
+const SIGN_IN_METHODS: Record<string, string> = {
+  password: 'Password',
+  'password+totp': 'Password and authenticator app',
+  'password+recovery-code': 'Password and a recovery code',
+};
+
 /**
  * "Your sessions": every signed-in device of this user, from the session table's own columns,
  * and a way to sign any of them out. Signing out is sensitive (someone at a shared computer
@@ -37,6 +44,7 @@ export function sessionRoutes(deps: AppDependencies): Router {
         device: describeDevice(session.userAgent),
         signedIn: session.createdAt && when(session.createdAt, now),
         lastActive: session.lastSeenAt && when(session.lastSeenAt, now),
+        signedInWith: SIGN_IN_METHODS[session.signInMethod ?? ''],
       })),
     });
   };

@@ -11,7 +11,7 @@ import { currentUser, requireLogin } from '../auth/require-login';
 import { passwordConfirmation } from '../auth/password-confirmation';
 import { requireRecentAuth } from '../auth/require-recent-auth';
 import { strengthCheck } from '../auth/strength-check';
-import { deleteAccount, updatePasswordHash, type User } from '../accounts/users';
+import { deleteAccount, findAccountById, updatePasswordHash, type User } from '../accounts/users';
 import type { Config } from '../config';
 import type { AppDependencies } from '../dependencies';
 import { workOwner } from '../accounts/work-owner';
@@ -67,7 +67,8 @@ export function accountRoutes(deps: AppDependencies): Router {
       await tokens.revokeAll(user.id, 'reset-password', trx);
     });
     // This session continues under a new id, stamped with the new credentials.
-    await auth.logIn(req, { user, passwordHash });
+    const account = await findAccountById(db, user.id);
+    if (account) await auth.passwordChanged(req, account);
     securityLog.record(req, 'password_changed', { userId: user.id });
     notifyPasswordChanged(res, user);
     setFlash(res, 'password-changed');
@@ -98,7 +99,7 @@ export function accountRoutes(deps: AppDependencies): Router {
 
 /**
  * Renders the account page, with the errors (and advice) of whichever of its forms failed. Shared
- * with routes/email-address.ts, whose form is on this page too.
+ * with settings/email-address.ts, whose form is on this page too.
  */
 export function accountPage(config: Config) {
   return (
