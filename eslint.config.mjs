@@ -7,6 +7,19 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.strict,
   { files: ['**/*.js'], languageOptions: { sourceType: 'commonjs' } },
+  // The one script pages load: an ES module, run by the browser.
+  {
+    files: ['public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        fetch: 'readonly',
+        URLSearchParams: 'readonly',
+      },
+    },
+  },
   {
     rules: {
       // `_`-prefixed parameters are how Express error handlers keep their four-argument shape;

@@ -6,6 +6,8 @@ import { createSessionAuth } from './auth/session-auth';
 import { createThrottle } from './auth/throttle';
 import type { AppDependencies, AppInputs } from './dependencies';
 import { errorHandler, notFound } from './errors';
+import { passkeyCeremonies } from './factors/passkey-ceremonies';
+import { passkeyStore } from './factors/passkeys';
 import { createTwoFactor } from './factors/two-factor';
 import { createMailer } from './mail/mailer';
 import { paths } from './paths';
@@ -19,8 +21,10 @@ import { healthRoutes } from './routes/health';
 import { outboxRoutes } from './routes/outbox';
 import { pageRoutes } from './routes/pages';
 import { passwordResetRoutes } from './routes/password-reset';
+import { passkeySignInRoutes } from './routes/passkey-sign-in';
 import { secondStepRoutes } from './routes/second-step';
 import { sessionRoutes } from './settings/sessions';
+import { passkeyRoutes } from './settings/passkeys';
 import { twoFactorRoutes } from './settings/two-factor';
 import { csrfProtection } from './security/csrf';
 import { allowedHostsOnly } from './security/allowed-hosts';
@@ -55,6 +59,7 @@ export function createApp(inputs: AppInputs): Express {
   const mailer = inputs.mailer ?? createMailer(config, logger);
   const tokens = createAccountTokens(db);
   const twoFactor = createTwoFactor(db, keys);
+  const passkeys = passkeyStore(db);
   const deps: AppDependencies = {
     ...inputs,
     keys,
@@ -66,6 +71,8 @@ export function createApp(inputs: AppInputs): Express {
     mailer,
     tokens,
     twoFactor,
+    passkeys,
+    passkeyCeremonies: passkeyCeremonies(config, passkeys),
   };
   const app = express();
 
@@ -98,6 +105,8 @@ export function createApp(inputs: AppInputs): Express {
   app.use(healthRoutes(db));
   app.use(allowedHostsOnly(config.allowedHosts));
   app.use('/assets', express.static(paths.public, { index: false }));
+  // The passkey buttons' one library, as its authors publish it for browsers: no bundler, no CDN.
+  app.use('/assets/vendor/simplewebauthn', express.static(paths.webauthnBrowser, { index: false }));
 
   // 3. Form bodies, small and flat: a login form has two fields, not two thousand. Cookies as
   //    plain text (security/cookies.ts says why not cookie-parser).
@@ -121,6 +130,7 @@ export function createApp(inputs: AppInputs): Express {
 
   // 7. Routes.
   app.use(pageRoutes());
+  app.use(passkeySignInRoutes(deps));
   app.use(authRoutes(deps));
   app.use(secondStepRoutes(deps));
   app.use(dashboardRoutes(deps));
@@ -128,6 +138,7 @@ export function createApp(inputs: AppInputs): Express {
   app.use(accountRoutes(deps));
   app.use(sessionRoutes(deps));
   app.use(twoFactorRoutes(deps));
+  app.use(passkeyRoutes(deps));
   // What needs mail exists only with mail: without it, these addresses are a 404 like any other.
   if (mailer.mode !== 'off') {
     app.use(passwordResetRoutes(deps));

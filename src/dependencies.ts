@@ -5,6 +5,8 @@ import type { SessionAuth } from './auth/session-auth';
 import type { Throttle } from './auth/throttle';
 import type { Config } from './config';
 import type { Database } from './db';
+import type { PasskeyCeremonies } from './factors/passkey-ceremonies';
+import type { PasskeyStore } from './factors/passkeys';
 import type { TwoFactor } from './factors/two-factor';
 import type { Logger } from './logger';
 import type { Mailer } from './mail/mailer';
@@ -34,6 +36,9 @@ export interface AppDependencies extends AppInputs {
   securityLog: SecurityLog;
   /** Two-factor sign-in: authenticator apps and recovery codes (factors/two-factor.ts). */
   twoFactor: TwoFactor;
+  /** An account's passkeys (factors/passkeys.ts), and the WebAuthn ceremonies that use them. */
+  passkeys: PasskeyStore;
+  passkeyCeremonies: PasskeyCeremonies;
   /** A user's sessions, by the table's user_id; undefined with SESSION_STORE=memory. */
   userSessions?: UserSessions;
 }

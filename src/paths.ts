@@ -23,6 +23,8 @@ const sourceRoot = runningBuild ? path.join(projectRoot, 'dist') : projectRoot;
 export const paths = {
   views: path.join(projectRoot, 'views'),
   public: path.join(projectRoot, 'public'),
+  /** @simplewebauthn/browser's ES modules, served under /assets/vendor/simplewebauthn/. */
+  webauthnBrowser: path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '..', 'esm'),
   migrations: path.join(sourceRoot, 'migrations'),
   seeds: path.join(sourceRoot, 'seeds'),
   /** Extension of this project's own modules as they are being run: `.ts` or `.js`. */

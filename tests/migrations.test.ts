@@ -10,6 +10,8 @@ import { runCli } from './helpers/cli';
 import { sessionIdOf } from './helpers/cookies';
 import { createTestApp, register, type TestApp } from './helpers/test-app';
 import { countRows, itOnSqlite } from './helpers/test-database';
+import { addPasskey, passkeyBrowser } from './helpers/passkeys';
+import { SoftwareAuthenticator } from './helpers/software-authenticator';
 import { turnOnTwoFactor } from './helpers/two-factor';
 
 /** Every table a signed-in user has rows in, the test's own child table included. */
@@ -20,18 +22,20 @@ const TABLES = [
   'rate_limits',
   'totp_authenticators',
   'recovery_codes',
+  'passkeys',
   'notes',
 ];
 
 /**
  * A signed-in user with a row in every table: a session with its owner, a reset link, an
- * authenticator app and its recovery codes, the throttle's counts, and a table of the test's own that hangs off users with ON DELETE CASCADE,
+ * authenticator app and its recovery codes, a passkey, the throttle's counts, and a table of the test's own that hangs off users with ON DELETE CASCADE,
  * as an app built on this one would.
  */
 async function populated(t: TestApp) {
-  const browser = new Browser(t.app);
+  const browser = passkeyBrowser(t.app);
   await register(browser, 'keeper');
   await turnOnTwoFactor(browser);
+  expect((await addPasskey(browser, new SoftwareAuthenticator())).res.status).toBe(303);
   const { id } = await t.db('users').where({ username: 'keeper' }).first();
   await createAccountTokens(t.db).issue(id, 'reset-password', { minutes: 30 });
   await t.db.schema.createTable('notes', (table) => {

@@ -139,6 +139,14 @@ export const authenticatorCodeForm = z.object({
     .refine((value) => /^\d{6}$/.test(value), { error: 'Enter the 6 digits your app shows.' }),
 });
 
+/** A passkey's name, as its owner calls it in the list ("Work laptop"). */
+export const passkeyNameForm = z.object({
+  name: text('Give the passkey a name.')
+    .trim()
+    .min(1, { error: 'Give the passkey a name.' })
+    .max(100, { error: 'Keep the name under 100 characters.' }),
+});
+
 export type FieldErrors = Record<string, string>;
 
 /** Advice shown under a field as a list (zxcvbn's suggestions for a weak password). */

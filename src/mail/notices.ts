@@ -6,6 +6,7 @@ import { describeDevice } from '../session/device-name';
 import { afterAnswer } from './after-answer';
 import { mailLink } from './links';
 import type { Mailer } from './mailer';
+import type { MailTemplate } from './templates';
 
 /**
  * "Your password was changed", to the account's confirmed address, after the answer has gone:
@@ -29,25 +30,47 @@ export function passwordChangedNotice(deps: { config: Config; mailer: Mailer; lo
 /** What changed in an account's two-factor sign-in, for its notice (views/mail/two-factor.*). */
 export type TwoFactorChange = 'enabled' | 'disabled' | 'recovery-code-used';
 
+type NoticeDeps = { config: Config; mailer: Mailer; logger: Logger };
+type Owner = { username: string; email?: string };
+
 /**
- * "Two-factor sign-in was turned on / off", "A recovery code was used": each changes how the
- * account is signed in to and ends its other sessions, so its owner hears of it, with the way
- * back in if it was not them.
+ * A change to how the account signs in, mailed to its confirmed address after the answer has
+ * gone: `template` says what changed, with a link to `page`, where it can be undone, and to the
+ * reset form, the way back in if it was not them.
  */
-export function twoFactorNotice(deps: { config: Config; mailer: Mailer; logger: Logger }) {
+function signInChangeNotice(deps: NoticeDeps, template: MailTemplate, page: string) {
   const { config, mailer, logger } = deps;
-  return (res: Response, user: { username: string; email?: string }, change: TwoFactorChange) => {
+  return (res: Response, user: Owner, details: Record<string, string>) => {
     const { email } = user;
     if (!email) return;
-    afterAnswer(res, logger, 'two-factor notice not sent', () =>
-      mailer.send(email, 'two-factor', {
+    afterAnswer(res, logger, `${template} notice not sent`, () =>
+      mailer.send(email, template, {
         username: user.username,
-        change,
-        link: mailLink(config, '/account/two-factor'),
+        ...details,
+        link: mailLink(config, page),
         reset: mailLink(config, '/password/forgot'),
       }),
     );
   };
+}
+
+/**
+ * "Two-factor sign-in was turned on / off", "A recovery code was used": each changes how the
+ * account is signed in to and ends its other sessions, so its owner hears of it.
+ */
+export function twoFactorNotice(deps: NoticeDeps) {
+  const notify = signInChangeNotice(deps, 'two-factor', '/account/two-factor');
+  return (res: Response, user: Owner, change: TwoFactorChange) => notify(res, user, { change });
+}
+
+/**
+ * "A passkey was added / removed": a passkey signs in on its own, so one added by someone else
+ * is a key to the account; its owner hears of it, with the page to remove it.
+ */
+export function passkeyNotice(deps: NoticeDeps) {
+  const notify = signInChangeNotice(deps, 'passkeys', '/account/passkeys');
+  return (res: Response, user: Owner, change: 'added' | 'removed', name: string) =>
+    notify(res, user, { change, name });
 }
 
 /**

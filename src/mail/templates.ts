@@ -10,6 +10,7 @@ const SUBJECTS = {
   'email-changed': 'The e-mail address on your account was changed',
   'new-sign-in': 'New sign-in to your account',
   'two-factor': 'Two-factor sign-in changed on your account',
+  passkeys: 'Passkeys changed on your account',
 } as const;
 
 export type MailTemplate = keyof typeof SUBJECTS;

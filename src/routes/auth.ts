@@ -1,3 +1,4 @@
+import { signInFinisher } from './finish-sign-in';
 import { Router, type Response } from 'express';
 import { authenticate } from '../accounts/credentials';
 import {
@@ -16,7 +17,6 @@ import type { AppDependencies } from '../dependencies';
 import { workOwner } from '../accounts/work-owner';
 import { clientIp } from '../security/client-address';
 import { afterAnswer } from '../mail/after-answer';
-import { newSignInNotice } from '../mail/notices';
 import { verificationSender } from '../mail/verification';
 import { setFlash } from '../session/flash';
 
@@ -24,7 +24,7 @@ import { setFlash } from '../session/flash';
 export function authRoutes(deps: AppDependencies): Router {
   const { config, db, auth, devices, throttle, securityLog, mailer, logger, twoFactor } = deps;
   const sendVerification = verificationSender(deps);
-  const notifyNewSignIn = newSignInNotice(deps);
+  const finishSignIn = signInFinisher(deps);
   const weakPassword = strengthCheck(deps);
   const router = Router();
 
@@ -135,13 +135,12 @@ export function authRoutes(deps: AppDependencies): Router {
       securityLog.record(req, 'second_step_required', { userId: account.user.id });
       return res.redirect(303, '/login/two-factor');
     }
-    await auth.logIn(req, account);
-    devices.remember(req, res, account.user.username);
     // A browser new to this account: its owner hears of it, with a way to sign it out.
-    if (device === undefined) notifyNewSignIn(req, res, account.user);
-    securityLog.record(req, 'login_succeeded', { userId: account.user.id, reason: 'password' });
-    setFlash(res, 'logged-in');
-    res.redirect(303, values.next ?? '/dashboard');
+    await finishSignIn(req, res, account, {
+      method: 'password',
+      newDevice: device === undefined,
+      next: values.next,
+    });
   });
 
   // POST only: a GET could be triggered by any <img src="/logout"> on any site.

@@ -45,6 +45,9 @@ const EVENTS = {
   recovery_code_used: { outcome: 'success', level: 'warn', message: 'recovery code used' },
   two_factor_enabled: { outcome: 'success', level: 'info', message: 'two-factor turned on' },
   two_factor_disabled: { outcome: 'success', level: 'warn', message: 'two-factor turned off' },
+  passkey_added: { outcome: 'success', level: 'info', message: 'passkey added' },
+  passkey_removed: { outcome: 'success', level: 'info', message: 'passkey removed' },
+  passkey_failed: { outcome: 'failure', level: 'warn', message: 'passkey refused' },
   recovery_codes_renewed: {
     outcome: 'success',
     level: 'info',

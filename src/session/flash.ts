@@ -30,6 +30,9 @@ const MESSAGES = {
     'has been signed out. Check how many codes you have left on the two-factor page.',
   'two-factor-disabled': 'Two-factor sign-in is off. Every other session has been signed out.',
   'two-factor-setup-cancelled': 'The set-up was cancelled. Two-factor sign-in is still off.',
+  'passkey-added': 'Your passkey was added. It signs you in from now on, without your password.',
+  'passkey-renamed': 'The passkey was renamed.',
+  'passkey-removed': 'The passkey was removed. It no longer signs you in.',
 } as const;
 
 export type FlashMessage = keyof typeof MESSAGES;

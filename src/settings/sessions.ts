@@ -1,3 +1,4 @@
+import { when } from './moments';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { parseForm } from '../accounts/forms';
@@ -15,6 +16,8 @@ const SIGN_IN_METHODS: Record<string, string> = {
   password: 'Password',
   'password+totp': 'Password and authenticator app',
   'password+recovery-code': 'Password and a recovery code',
+  'password+passkey': 'Password and a passkey',
+  passkey: 'Passkey',
 };
 
 /**
@@ -79,20 +82,4 @@ export function sessionRoutes(deps: AppDependencies): Router {
   });
 
   return router;
-}
-
-const relativeTime = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
-const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
-  ['day', 86_400_000],
-  ['hour', 3_600_000],
-  ['minute', 60_000],
-];
-
-/** A moment as the page shows it: "5 minutes ago", and the exact time for the tooltip. */
-function when(date: Date, now: number) {
-  const elapsed = now - date.getTime();
-  const [unit, size] = UNITS.find(([, ms]) => elapsed >= ms) ?? ['second', 1000];
-  const relative =
-    elapsed < 60_000 ? 'just now' : relativeTime.format(-Math.floor(elapsed / size), unit);
-  return { relative, exact: date.toUTCString(), iso: date.toISOString() };
 }

@@ -180,6 +180,14 @@ const PAGES: {
     },
   },
   {
+    // At 127.0.0.1, where passkeys cannot work: the page says to use localhost (passkeys.test.ts
+    // checks the page with a passkey, at localhost).
+    name: 'passkeys, none yet',
+    title: 'Passkeys',
+    signedIn: true,
+    open: (page) => page.goto(`${site.url}/account/passkeys`),
+  },
+  {
     name: 'account with errors',
     title: 'Your account',
     signedIn: true,

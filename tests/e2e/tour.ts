@@ -90,6 +90,43 @@ export async function pageTour(
   await page.goto(`${site.url}/account/two-factor`);
   await page.getByRole('button', { name: 'Turn off two-factor sign-in' }).click();
   await page.getByRole('button', { name: 'Log out' }).click();
+
+  // Passkeys, at localhost (never at an IP address), made by Chromium's virtual authenticator;
+  // removed again at the end.
+  const local = site.url.replace('127.0.0.1', 'localhost');
+  await addVirtualAuthenticator(page);
+  await page.goto(`${local}/login`);
+  await submitLogin(page);
+  await page.goto(`${local}/account/passkeys`);
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.waitForSelector('text=Your passkey was added.');
+  await page.getByLabel('Name').fill('This laptop');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  // The button appears once the page's script finds a browser that can make passkeys.
+  await page.getByRole('button', { name: 'Add a passkey' }).waitFor();
+  await at('passkeys');
+  await page.getByRole('button', { name: 'Remove' }).click();
+  await page.getByRole('button', { name: 'Log out' }).click();
+}
+
+/**
+ * A passkey authenticator for `page`, through the DevTools Protocol: like a laptop's fingerprint
+ * reader, it keeps discoverable credentials, verifies its user, and says yes to every request.
+ */
+export async function addVirtualAuthenticator(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
 }
 
 /**
