@@ -262,6 +262,10 @@ describe('signing in with a passkey, without a username', () => {
     expect(Number(stored.counter)).toBe(authenticator.counter);
     expect(stored.last_used_at).not.toBeNull();
     expect((await browser.get('/account/sessions')).text).toContain('Passkey');
+    // The teaching panel: the session's own JSON, and the row's sign_in_method column.
+    const panel = (await browser.get('/session')).text;
+    expect(panel).toContain('&quot;signInMethod&quot;: &quot;passkey&quot;');
+    expect(panel).toContain('<dt><code>sign_in_method</code></dt><dd>passkey</dd>');
     expect(lines).toContainEqual(
       expect.objectContaining({ event: 'login_succeeded', userId: id, reason: 'passkey' }),
     );
