@@ -133,7 +133,7 @@ export function passkeyCeremonies(config: Config, passkeys: PasskeyStore) {
       return options;
     },
 
-    /** Verifies a registration and stores the new passkey; its name, or why it was refused. */
+    /** Verifies a registration and stores the new passkey: the passkey, or why it was refused. */
     async register(
       req: Request,
       rp: RelyingParty,
