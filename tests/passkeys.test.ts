@@ -444,6 +444,16 @@ describe('managing passkeys', () => {
     );
     expect(empty.status).toBe(400);
     expect(empty.text).toContain('Give the passkey a name.');
+    const long = 'x'.repeat(101);
+    const tooLong = await browser.submit(
+      `/account/passkeys/${row.id}/rename`,
+      { [field]: long },
+      from,
+    );
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.text).toContain('Keep the name under 100 characters.');
+    // What was typed comes back in the field, to be shortened rather than typed again.
+    expect(tooLong.text).toContain(`value="${long}"`);
     const renamed = await browser.submit(
       `/account/passkeys/${row.id}/rename`,
       { [field]: 'Work laptop' },

@@ -26,7 +26,13 @@ export function passkeyRoutes(deps: AppDependencies): Router {
     next();
   });
 
-  const render = async (req: Request, res: Response, status = 200, errors: FieldErrors = {}) => {
+  const render = async (
+    req: Request,
+    res: Response,
+    status = 200,
+    errors: FieldErrors = {},
+    typed: Record<string, string> = {},
+  ) => {
     const user = currentUser(req);
     const list = await passkeys.listFor(user.id);
     const now = Date.now();
@@ -37,7 +43,8 @@ export function passkeyRoutes(deps: AppDependencies): Router {
         added: when(passkey.createdAt, now),
         lastUsed: passkey.lastUsedAt && when(passkey.lastUsedAt, now),
       })),
-      values: Object.fromEntries(list.map(({ id, name }) => [`name-${id}`, name])),
+      // Each name as stored, or as typed when the form came back with an error about it.
+      values: { ...Object.fromEntries(list.map(({ id, name }) => [`name-${id}`, name])), ...typed },
       available: relyingParty(req, config) !== undefined,
       // At 127.0.0.1 in development: the same page at localhost, where passkeys work.
       port: /:(\d+)$/.exec(req.get('host') ?? '')?.[1],
@@ -79,8 +86,13 @@ export function passkeyRoutes(deps: AppDependencies): Router {
   router.post(`${PAGE}/:id/rename`, requireLogin, async (req: Request, res: Response) => {
     const id = Number(req.params.id);
     // Each passkey's field has a name of its own, so the page's ids stay unique.
-    const form = parseForm(passkeyNameForm, { name: req.body?.[`name-${id}`] });
-    if (!form.ok) return render(req, res, 400, { [`name-${id}`]: form.errors.name ?? '' });
+    const field = `name-${id}`;
+    const typed: unknown = req.body?.[field];
+    const form = parseForm(passkeyNameForm, { name: typed });
+    if (!form.ok) {
+      const kept = typeof typed === 'string' ? { [field]: typed } : {};
+      return render(req, res, 400, { [field]: form.errors.name ?? '' }, kept);
+    }
     const renamed = await passkeys.rename(currentUser(req).id, id, form.data.name);
     if (renamed) setFlash(res, 'passkey-renamed');
     res.redirect(303, PAGE);
