@@ -5,6 +5,7 @@ import type { PendingSignIn } from '../auth/session-auth';
 import type { AppDependencies } from '../dependencies';
 import { relyingParty } from '../factors/passkey-ceremonies';
 import { twoFactorNotice } from '../mail/notices';
+import { noStore } from '../security/headers';
 import { setFlash } from '../session/flash';
 import { signInFinisher } from './finish-sign-in';
 
@@ -24,10 +25,7 @@ export function secondStepRoutes(deps: AppDependencies): Router {
   const notifyTwoFactor = twoFactorNotice(deps);
   const router = Router();
 
-  router.use('/login/two-factor', (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
+  router.use('/login/two-factor', noStore);
 
   const render = async (
     req: Request,

@@ -27,6 +27,15 @@ const PERMISSIONS_POLICY = [
   .join(', ');
 
 /**
+ * For pages that hold something private or one-time (a set-up key, recovery codes, a half-done
+ * sign-in): no copy kept by the browser or anything between, so Back after a logout shows none.
+ */
+export const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
+/**
  * helmet, tightened: pages may load only this site's own scripts, styles and images; plus a
  * Permissions-Policy, which helmet does not set.
  */

@@ -5,6 +5,7 @@ import { requireRecentAuth } from '../auth/require-recent-auth';
 import type { AppDependencies } from '../dependencies';
 import { relyingParty } from '../factors/passkey-ceremonies';
 import { passkeyNotice } from '../mail/notices';
+import { noStore } from '../security/headers';
 import { setFlash } from '../session/flash';
 import { when } from './moments';
 
@@ -21,10 +22,7 @@ export function passkeyRoutes(deps: AppDependencies): Router {
   const notify = passkeyNotice(deps);
   const router = Router();
   const guarded = [requireLogin, requireRecentAuth(config.session.recentAuthMinutes, PAGE)];
-  router.use(PAGE, (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
+  router.use(PAGE, noStore);
 
   const render = async (
     req: Request,

@@ -7,6 +7,7 @@ import type { SignInMethod } from '../auth/session-auth';
 import type { AppDependencies } from '../dependencies';
 import { authenticatorSetup } from '../factors/authenticator-setup';
 import { twoFactorNotice, type TwoFactorChange } from '../mail/notices';
+import { noStore } from '../security/headers';
 import { setFlash } from '../session/flash';
 
 /**
@@ -23,10 +24,7 @@ export function twoFactorRoutes(deps: AppDependencies): Router {
     requireLogin,
     requireRecentAuth(config.session.recentAuthMinutes, '/account/two-factor'),
   ];
-  router.use('/account/two-factor', (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
+  router.use('/account/two-factor', noStore);
 
   const render = async (
     req: Request,
