@@ -3,13 +3,26 @@ import path from 'node:path';
 import { projectRoot } from '../src/paths';
 import type { LoadResult } from './load';
 
-export type VariantName = 'memory' | 'ceiling' | 'sqlite' | 'postgres';
+/** The project's own variants, measured in every page measurement. */
+export type AppVariant = 'memory' | 'ceiling' | 'sqlite' | 'postgres';
+/** better-auth serving the same page (bench/peers/): measured in (2) only, having no history. */
+export type PeerVariant = 'betterAuth' | 'betterAuthCache' | 'betterAuthLogged';
+export type VariantName = AppVariant | PeerVariant;
+
+export const PEER_VARIANTS: Record<PeerVariant, string> = {
+  betterAuth: 'default',
+  betterAuthCache: 'cookie-cache',
+  betterAuthLogged: 'headers-log',
+};
 
 const LABELS: Record<VariantName, string> = {
   memory: 'MemoryStore (baseline)',
   ceiling: 'express + pug, no session (ceiling)',
   sqlite: 'this project, SQLite',
   postgres: 'this project, PostgreSQL',
+  betterAuth: 'better-auth, default',
+  betterAuthCache: 'better-auth, cookie cache (5 min)',
+  betterAuthLogged: 'better-auth + our headers and request log',
 };
 
 interface Summary {
@@ -70,6 +83,8 @@ export interface MemoryResult {
 
 export interface BenchResults {
   date: string;
+  /** The peer's name and the version measured (absent from runs made before it existed). */
+  peer?: { name: string; version: string };
   quick: boolean;
   machine: { cpus: number; cpuModel: string; node: string; pinned: boolean };
   settings: { seconds: number; rounds: number; connections: number; storeRows: number };
@@ -116,7 +131,7 @@ function pageTable(rows: Partial<Record<VariantName, Summary>>): string[] {
     '| variant | req/s | p50 ms | p99 ms | × MemoryStore | × ceiling |',
     '|---|---:|---:|---:|---:|---:|',
   ];
-  for (const name of ['ceiling', 'memory', 'sqlite', 'postgres'] as const) {
+  for (const name of Object.keys(LABELS) as VariantName[]) {
     const row = rows[name];
     if (!row) continue;
     const runs = row.runs.map((run) => fixed(run.requestsPerSecond)).join(' / ');
@@ -138,6 +153,9 @@ interface Target {
 
 export function targets(results: BenchResults): Target[] {
   const write = results.sessionWrite;
+  const unchanged = results.sessionUnchanged;
+  const page = (name: VariantName) => unchanged[name]?.requestsPerSecond ?? NaN;
+  const pageRatio = (name: VariantName, over: VariantName) => page(name) / page(over);
   const sqliteRatio =
     (write.sqlite?.requestsPerSecond ?? 0) / (write.memory?.requestsPerSecond ?? 1);
   const pgRatio = (write.postgres?.requestsPerSecond ?? 0) / (write.sqlite?.requestsPerSecond ?? 1);
@@ -201,7 +219,32 @@ export function targets(results: BenchResults): Target[] {
       measured: `${pgRatio.toFixed(2)} ×`,
       met: pgRatio >= 0.7,
     },
+    ...(results.peer
+      ? [
+          pageTarget('(2) signed-in page, SQLite', 1.25, 'better-auth + headers and log', {
+            ratio: pageRatio('sqlite', 'betterAuthLogged'),
+          }),
+          pageTarget('(2) signed-in page, SQLite', 1.0, 'better-auth default', {
+            ratio: pageRatio('sqlite', 'betterAuth'),
+          }),
+          pageTarget('(2) signed-in page, SQLite', 0.25, 'the ceiling', {
+            ratio: pageRatio('sqlite', 'ceiling'),
+          }),
+          pageTarget('(2) signed-in page, PostgreSQL', 0.8, 'SQLite', {
+            ratio: pageRatio('postgres', 'sqlite'),
+          }),
+        ]
+      : []),
   ];
+}
+
+function pageTarget(name: string, least: number, over: string, { ratio }: { ratio: number }) {
+  return {
+    name,
+    goal: `≥ ${least.toFixed(2)} × ${over}`,
+    measured: `${ratio.toFixed(2)} ×`,
+    met: ratio >= least,
+  };
 }
 
 function markdown(results: BenchResults): string {
@@ -232,6 +275,16 @@ function markdown(results: BenchResults): string {
     '',
     '## 2. Signed-in page views that leave the session unchanged',
     '',
+    ...(results.peer
+      ? [
+          `Beside the project: ${results.peer.name} ${results.peer.version} serving the same page ` +
+            '(bench/peers/): same Pug views and HTML, same SQLite pragmas, production mode. Its ' +
+            'default reads the session and its user on every request; its cookie cache reads ' +
+            'nothing while the cookie is fresh, so a revoked session works on for up to 5 ' +
+            'minutes, which this project never allows.',
+          '',
+        ]
+      : []),
     ...pageTable(results.sessionUnchanged),
     '',
     '## 3 and 4. Login storm: 10 connections posting the login form',
@@ -325,8 +378,15 @@ function chart(results: BenchResults): string {
     ['1. history write', results.sessionWrite],
     ['2. session unchanged', results.sessionUnchanged],
   ] as const;
-  const names = ['ceiling', 'memory', 'sqlite', 'postgres'] as const;
-  const colours = { ceiling: '#8a94a6', memory: '#3b6fd8', sqlite: '#1f9d6b', postgres: '#c2762b' };
+  const colours: Record<VariantName, string> = {
+    ceiling: '#8a94a6',
+    memory: '#3b6fd8',
+    sqlite: '#1f9d6b',
+    postgres: '#c2762b',
+    betterAuth: '#7a4fb5',
+    betterAuthCache: '#a98bd1',
+    betterAuthLogged: '#5b3590',
+  };
   const barHeight = 18;
   const left = 250;
   const scale = 150; // pixels for 1.0 ×
@@ -338,7 +398,7 @@ function chart(results: BenchResults): string {
     const memory = rows.memory?.requestsPerSecond ?? NaN;
     parts.push(`<text x="10" y="${y}" font-weight="bold">${title}</text>`);
     y += 10;
-    for (const name of names) {
+    for (const name of (Object.keys(LABELS) as VariantName[]).filter((n) => rows[n])) {
       const ratio = (rows[name]?.requestsPerSecond ?? 0) / memory;
       const w = Math.min(ratio, maxRatio) * scale;
       parts.push(

@@ -11,22 +11,34 @@ import { createDatabase, knexConfig } from '../src/db';
 import { projectRoot } from '../src/paths';
 import { load, type LoadResult } from './load';
 import {
+  PEER_VARIANTS,
   writeReport,
+  type AppVariant,
   type BenchResults,
   type FloodResult,
   type MemoryResult,
   type MemoryWindow,
+  type PeerVariant,
   type StoreResult,
   type VariantName,
 } from './report';
 import { canPin, residentBytes, startServer, type RunningServer } from './servers';
-import { FLOOD_ADDRESS, floodRequest, loginRequest, registerBenchUsers, signIn } from './site';
+import {
+  FLOOD_ADDRESS,
+  floodRequest,
+  loginRequest,
+  registerBenchUsers,
+  signIn,
+  signUpOnPeer,
+} from './site';
 
 const quick = process.argv.includes('--quick');
 /** Only measurements 1 and 2, logged and not written: a before/after of a change to the store. */
 const pagesOnly = process.argv.includes('--pages');
 /** Only measurement 8, logged and not written: a before/after of a change to the fair shares. */
 const floodOnly = process.argv.includes('--flood');
+/** Only measurement 2, logged and not written: a before/after of a change to the signed-in page. */
+const signedInOnly = process.argv.includes('--signed-in');
 const SECONDS = quick ? 2 : 10;
 const WARMUP_SECONDS = quick ? 1 : 3;
 const ROUNDS = 2;
@@ -94,6 +106,28 @@ const appEnv = (databaseUrl: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
+const peersDir = path.join(projectRoot, 'bench', 'peers');
+
+/**
+ * The peers' own node_modules, from their own lock file, unless the version it pins is there
+ * already; returns the better-auth version measured.
+ */
+function installPeers(): string {
+  const installed = path.join(peersDir, 'node_modules', 'better-auth', 'package.json');
+  const pinned = (
+    JSON.parse(fs.readFileSync(path.join(peersDir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    }
+  ).dependencies['better-auth'];
+  const version = () =>
+    (JSON.parse(fs.readFileSync(installed, 'utf8')) as { version: string }).version;
+  if (!fs.existsSync(installed) || version() !== pinned) {
+    log('installing the peers (bench/peers/package.json)');
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: peersDir, stdio: 'inherit' });
+  }
+  return version();
+}
+
 async function startVariants(): Promise<Record<VariantName, RunningServer>> {
   await freshPostgresDatabase();
   const app = path.join('dist', 'src', 'server.js');
@@ -107,11 +141,30 @@ async function startVariants(): Promise<Record<VariantName, RunningServer>> {
     ceiling: await startServer('ceiling', 'bench/ceiling-server.ts', { NODE_ENV: 'production' }),
     sqlite: await startServer('sqlite', app, appEnv(await sqlite('sqlite'))),
     postgres: await startServer('postgres', app, appEnv(await migrated(pgUrl))),
+    ...(Object.fromEntries(
+      await Promise.all(
+        Object.entries(PEER_VARIANTS).map(async ([name, variant]) => [
+          name,
+          await startServer(name, 'bench/peers/better-auth-server.ts', {
+            NODE_ENV: 'production',
+            PEER_VARIANT: variant,
+            PEER_DATABASE: path.join(tmp, `${name}.sqlite3`),
+          }),
+        ]),
+      ),
+    ) as Record<PeerVariant, RunningServer>),
   };
 }
 
+const isPeer = (name: VariantName): name is PeerVariant => Object.hasOwn(PEER_VARIANTS, name);
+
 /** One signed-in session per connection, as ten people browsing at once. */
-async function sessionsFor(server: RunningServer): Promise<string[]> {
+async function sessionsFor(server: RunningServer, peer: boolean): Promise<string[]> {
+  if (peer) {
+    return Promise.all(
+      Array.from({ length: CONNECTIONS }, (_, person) => signUpOnPeer(server.url, person)),
+    );
+  }
   await registerBenchUsers(server.url);
   const cookies: string[] = [];
   for (let person = 0; person < CONNECTIONS; person++)
@@ -144,10 +197,13 @@ async function pageViews(
   for (const name of interleaved(Object.keys(servers) as VariantName[])) {
     const { url } = servers[name];
     const base = { connections: CONNECTIONS, cookies: cookies[name] };
-    await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: WARMUP_SECONDS });
-    const w = await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: SECONDS });
-    (write[name] ??= []).push(w);
-    log(`(1) ${name}: ${w.requestsPerSecond.toFixed(0)} req/s, p99 ${w.p99Ms} ms`);
+    // The peer keeps no page history, so it has no page view that writes its session.
+    if (!isPeer(name) && !signedInOnly) {
+      await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: WARMUP_SECONDS });
+      const w = await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: SECONDS });
+      (write[name] ??= []).push(w);
+      log(`(1) ${name}: ${w.requestsPerSecond.toFixed(0)} req/s, p99 ${w.p99Ms} ms`);
+    }
     // Ten views of the same page make the history ten times "/dashboard": from then on a view
     // leaves the session as it was, which is measurement 2.
     await load(url, { ...base, paths: ['/dashboard'], durationSeconds: WARMUP_SECONDS });
@@ -361,7 +417,9 @@ async function main() {
   const store: BenchResults['store'] = { sqlite: [], postgres: [] };
   // Its own folder, so the file goes with its -wal and -shm companions.
   const storeDir = path.join(tmp, 'store');
-  for (const kind of pagesOnly || floodOnly ? [] : interleaved(['sqlite', 'postgres'] as const)) {
+  for (const kind of pagesOnly || floodOnly || signedInOnly
+    ? []
+    : interleaved(['sqlite', 'postgres'] as const)) {
     fs.rmSync(storeDir, { recursive: true, force: true });
     if (kind === 'postgres') await freshPostgresDatabase();
     const databaseUrl =
@@ -369,36 +427,45 @@ async function main() {
     store[kind].push(storeBench(databaseUrl));
   }
   fs.rmSync(storeDir, { recursive: true, force: true });
+  const peerVersion = installPeers();
   const servers = await startVariants();
   try {
     const cookies: Partial<Record<VariantName, string[]>> = {};
-    for (const name of ['memory', 'sqlite', 'postgres'] as const) {
-      cookies[name] = await sessionsFor(servers[name]);
+    for (const name of Object.keys(servers) as VariantName[]) {
+      if (name !== 'ceiling') cookies[name] = await sessionsFor(servers[name], isPeer(name));
     }
     if (floodOnly) {
       await registrationFlood();
       return;
     }
     const pages = await pageViews(servers, cookies);
-    if (pagesOnly) {
+    if (pagesOnly || signedInOnly) {
       for (const [measurement, results] of Object.entries(pages)) {
-        const baseline = results.memory?.requestsPerSecond ?? NaN;
+        if (!results.sqlite) continue;
+        const ratio = (name: VariantName) =>
+          (
+            (results.sqlite?.requestsPerSecond ?? NaN) / (results[name]?.requestsPerSecond ?? NaN)
+          ).toFixed(2);
         for (const [name, result] of Object.entries(results)) {
-          const ratio = (result.requestsPerSecond / baseline).toFixed(2);
-          log(
-            `${measurement} ${name}: ${result.requestsPerSecond.toFixed(0)} req/s, ${ratio} × memory`,
-          );
+          log(`${measurement} ${name}: ${result.requestsPerSecond.toFixed(0)} req/s`);
         }
+        log(
+          `${measurement}: SQLite ÷ memory ${ratio('memory')}, ÷ ceiling ${ratio('ceiling')}, ` +
+            `÷ better-auth ${ratio('betterAuth')}, ÷ better-auth + headers and log ` +
+            `${ratio('betterAuthLogged')}; PostgreSQL ÷ SQLite ` +
+            `${((results.postgres?.requestsPerSecond ?? NaN) / (results.sqlite?.requestsPerSecond ?? NaN)).toFixed(2)}`,
+        );
       }
       return;
     }
     const storms: BenchResults['loginStorm'] = {};
-    for (const name of interleaved(['memory', 'sqlite', 'postgres'] as const)) {
+    for (const name of interleaved(['memory', 'sqlite', 'postgres'] satisfies AppVariant[])) {
       (storms[name] ??= []).push(await loginStorm(servers[name], cookies[name] ?? []));
     }
     const memory = await memoryOver(servers.sqlite, cookies.sqlite ?? []);
     const results: BenchResults = {
       date: new Date().toISOString(),
+      peer: { name: 'better-auth', version: peerVersion },
       quick,
       machine: {
         cpus: os.cpus().length,

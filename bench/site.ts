@@ -79,7 +79,15 @@ export async function signIn(baseUrl: string, person: number): Promise<string> {
   const fields = { ...benchUser(person), _csrf: token };
   const response = await post(baseUrl, '/login', fields, cookies, person);
   if (response.status !== 303) throw new Error(`login failed with ${response.status}`);
-  return mergeCookies(cookies, cookiesOf(response)).join('; ');
+  // Then the page it leads to, as a browser follows the redirect: that page hands out the
+  // signed-in session's CSRF token, which every later page reuses. The load generator sends a
+  // fixed Cookie header, so it must start with the cookies a browser would hold by then.
+  const jar = mergeCookies(cookies, cookiesOf(response));
+  const landing = await fetch(baseUrl + (response.headers.get('location') ?? '/'), {
+    headers: { ...PROXY_HEADERS, cookie: jar.join('; ') },
+  });
+  if (landing.status !== 200) throw new Error(`the page after login answered ${landing.status}`);
+  return mergeCookies(jar, cookiesOf(landing)).join('; ');
 }
 
 /** What one person's login POST needs, for a load generator that repeats it. */
@@ -110,4 +118,25 @@ export async function floodRequest(baseUrl: string): Promise<{ body: string; coo
     body: new URLSearchParams({ username: 'flood', password, _csrf: token }).toString(),
     cookie: cookies.join('; '),
   };
+}
+
+/**
+ * Signs a bench person up on the better-auth peer (bench/peers/), which signs them in; returns
+ * the Cookie header of that browser (the session token, and with the cookie cache its cache).
+ */
+export async function signUpOnPeer(baseUrl: string, person: number): Promise<string> {
+  const { username, password } = benchUser(person);
+  const response = await fetch(`${baseUrl}/api/auth/sign-up/email`, {
+    method: 'POST',
+    // better-auth checks the Origin of its POSTs against its own address.
+    headers: {
+      ...PROXY_HEADERS,
+      'content-type': 'application/json',
+      'x-forwarded-for': benchAddress(person),
+      origin: baseUrl,
+    },
+    body: JSON.stringify({ name: username, email: `${username}@example.com`, password }),
+  });
+  if (!response.ok) throw new Error(`peer sign-up failed with ${response.status}`);
+  return cookiesOf(response).join('; ');
 }

@@ -89,21 +89,29 @@ export function knexConfig(databaseUrl: string, migrations = paths.migrations): 
     useNullAsDefault: true,
     pool: {
       afterCreate(connection: SqliteConnection, done: (err: Error | null, c: unknown) => void) {
-        // WAL lets readers run beside the writer, and NORMAL syncs at checkpoints, not on
-        // every commit (still crash-safe in WAL mode): together about 5x the session throughput
-        // of the stock settings. SQLite leaves foreign keys off unless asked, per connection.
-        connection.pragma('journal_mode = WAL');
-        connection.pragma('synchronous = NORMAL');
-        connection.pragma('foreign_keys = ON');
-        connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-        // Checkpoint the WAL every 100 pages instead of 1,000: a checkpoint runs inside the
-        // commit that triggers it, on the event loop. Measured while deleting 500k expired
-        // sessions: the longest stall fell from 40 ms to 17 ms.
-        connection.pragma('wal_autocheckpoint = 100');
+        applySqlitePragmas(connection);
         done(null, connection);
       },
     },
   };
+}
+
+/**
+ * Every SQLite connection's settings. Exported so that the benchmark's peer (bench/peers/) opens
+ * its file the same way: a comparison of two sites on SQLite is only fair with the same pragmas.
+ */
+export function applySqlitePragmas(connection: SqliteConnection): void {
+  // WAL lets readers run beside the writer, and NORMAL syncs at checkpoints, not on
+  // every commit (still crash-safe in WAL mode): together about 5x the session throughput
+  // of the stock settings. SQLite leaves foreign keys off unless asked, per connection.
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('foreign_keys = ON');
+  connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  // Checkpoint the WAL every 100 pages instead of 1,000: a checkpoint runs inside the
+  // commit that triggers it, on the event loop. Measured while deleting 500k expired
+  // sessions: the longest stall fell from 40 ms to 17 ms.
+  connection.pragma('wal_autocheckpoint = 100');
 }
 
 interface SqliteConnection {
