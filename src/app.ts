@@ -33,7 +33,9 @@ import { createSecurityLog } from './security/events';
 import { securityHeaders } from './security/headers';
 import { deriveKeys } from './security/keys';
 import { sameOriginOnly } from './security/same-origin';
+import { sessionOwnerReader } from './session-store/store';
 import { sessionCookieHeaders } from './session/cookie-headers';
+import { renewSessionCookie } from './session/cookie-renewal';
 import { flashMessage } from './session/flash';
 import { pageHistory } from './session/page-history';
 import { sessionCookie, sessionMiddleware } from './session/session-middleware';
@@ -49,7 +51,8 @@ export function createApp(inputs: AppInputs): Express {
   const keys = deriveKeys(config.session.secrets);
   const securityLog = createSecurityLog(keys.logTag[0] ?? '', normaliseUsername);
   const cookie = sessionCookie(config);
-  const auth = createSessionAuth({ config, db, cookie, keys, securityLog });
+  const ownerOf = sessionOwnerReader(store);
+  const auth = createSessionAuth({ config, db, cookie, keys, securityLog, ownerOf });
   const throttle = createThrottle(config, db, logger, keys.logTag[0] ?? '');
   const devices = knownDevices(config, keys.deviceCookie);
   const userSessions =
@@ -81,6 +84,10 @@ export function createApp(inputs: AppInputs): Express {
   app.set('views', paths.views);
   app.set('view engine', 'pug');
   app.disable('x-powered-by');
+  // No ETag on what routes send: a sha1 of every page, for a 304 that a signed-in page (no-store)
+  // never gets and an anonymous one (a fresh CSRF token an hour) rarely would. Static files under
+  // /assets keep theirs (express.static makes its own, from the file's size and date).
+  app.set('etag', false);
   app.locals.siteName = config.siteName;
   // Templates hide what needs mail (e-mail fields, "Forgot your password?") when there is none.
   app.locals.mailEnabled = mailer.mode !== 'off';
@@ -116,6 +123,7 @@ export function createApp(inputs: AppInputs): Express {
   // 4. The session: req.session from the signed cookie and the sessions table.
   app.use(sessionCookieHeaders(cookie.name));
   app.use(sessionMiddleware(config, store, cookie, keys.sessionCookie));
+  app.use(renewSessionCookie(cookie.name, config.session.idleMinutes * 60_000));
 
   // 5. CSRF: POSTs from other sites are refused, then every POST must carry a valid token.
   const csrf = csrfProtection(config, keys.csrf);

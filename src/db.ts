@@ -160,6 +160,13 @@ export function createDatabaseDirectory(databaseUrl: string): void {
 }
 
 /** MySQL and MariaDB (knex's mysql and mysql2 clients). */
+/** The rows of a `db.raw()` SELECT, whose result each driver shapes its own way. */
+export function rowsOf<Row>(db: Database, result: unknown): Row[] {
+  if (isMySQL(db)) return (result as [Row[], unknown])[0];
+  if (Array.isArray(result)) return result as Row[];
+  return (result as { rows: Row[] }).rows;
+}
+
 export function isMySQL(db: Database): boolean {
   return ['mysql', 'mysql2'].includes(String(db.client.dialect));
 }

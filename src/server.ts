@@ -1,3 +1,4 @@
+import { SESSION_OWNER } from './accounts/users';
 import { createApp } from './app';
 import { closePasswordPool } from './passwords/passwords';
 import { ConfigError, readConfig } from './config';
@@ -32,7 +33,7 @@ if (config.session.publishedSecret) {
 }
 
 const db = createDatabase(config, logger);
-const store = createSessionStore(config, db, logger);
+const store = createSessionStore(config, db, logger, SESSION_OWNER);
 const mailer = createMailer(config, logger);
 if (mailer.mode === 'off' && config.isProduction) {
   logger.warn(

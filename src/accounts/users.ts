@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db';
 import { isMySQL, isUniqueViolation } from '../db';
+import { PreparedStatements } from '../session-store/prepared-statements';
 import { normaliseUsername } from './usernames';
 
 /** What the app knows about a signed-in person: selected columns, never the password hash. */
@@ -55,6 +56,17 @@ const accountColumns = [
   'credentials_version',
 ];
 
+/**
+ * What the session store reads with each session (its `owner` option): the account the session
+ * belongs to, in the same query, for loadUser. See accountFromOwnerRow().
+ */
+export const SESSION_OWNER = { table: 'users', columns: accountColumns } as const;
+
+/** The account in a row the session store read with its session (SESSION_OWNER's columns). */
+export function accountFromOwnerRow(row: Record<string, unknown>): Account {
+  return toAccount(row as unknown as AccountRow);
+}
+
 /** The one account matching `where` (a unique column), with everything toAccount() needs. */
 async function findAccount(
   db: Database,
@@ -64,8 +76,30 @@ async function findAccount(
   return row && toAccount(row);
 }
 
-export function findAccountById(db: Database, id: number): Promise<Account | undefined> {
-  return findAccount(db, { id });
+/**
+ * loadUser runs this on every signed-in request, so on SQLite it runs as a statement prepared
+ * once (as the session store's reads do: session-store/prepared-statements.ts): knex building
+ * and preparing the same SELECT for every page was a tenth of a page view's time (profiled in
+ * bench/optimisations.md). Elsewhere the driver's own round trip dominates, and knex builds it.
+ */
+export async function findAccountById(db: Database, id: number): Promise<Account | undefined> {
+  const prepared = preparedFor(db);
+  if (!prepared) return findAccount(db, { id });
+  const row = await prepared.run(
+    `SELECT ${accountColumns.join(', ')} FROM users WHERE id = ?`,
+    (statement) => statement.get(id) as AccountRow | undefined,
+  );
+  return row && toAccount(row);
+}
+
+const preparedStatements = new WeakMap<Database, PreparedStatements | null>();
+function preparedFor(db: Database): PreparedStatements | null {
+  let prepared = preparedStatements.get(db);
+  if (prepared === undefined) {
+    prepared = PreparedStatements.supports(db) ? new PreparedStatements(db) : null;
+    preparedStatements.set(db, prepared);
+  }
+  return prepared;
 }
 
 export function findAccountByUsername(

@@ -6,7 +6,7 @@ import type { Database } from '../db';
 import type { SecurityLog } from '../security/events';
 import type { DerivedKeys } from '../security/keys';
 import type { SessionCookie } from '../session/session-middleware';
-import { findAccountById, type Account } from '../accounts/users';
+import { accountFromOwnerRow, findAccountById, type Account } from '../accounts/users';
 
 /**
  * The session side of authentication, in one place: logIn(), logOut() and loadUser. Routes call
@@ -59,6 +59,8 @@ export function createSessionAuth(deps: {
   cookie: SessionCookie;
   keys: DerivedKeys;
   securityLog: SecurityLog;
+  /** The account the store read with the session, if it reads one (session-store/store.ts). */
+  ownerOf?: (session: object) => Record<string, unknown> | undefined;
 }): SessionAuth {
   const { config, db, cookie, securityLog } = deps;
   const stampKeys = deps.keys.credentialStamp;
@@ -197,6 +199,18 @@ export function createSessionAuth(deps: {
     res.locals.signedIn = false;
   }
 
+  /**
+   * The session's account as it is now: read in the same query as the session when the store
+   * does that (one round trip), else by its id. Either way from the database on this request,
+   * so a password change, a deletion or a revocation elsewhere counts at once.
+   */
+  const accountOf = (session: object, userId: number): Promise<Account | undefined> => {
+    const row = deps.ownerOf?.(session);
+    return row && row.id === userId
+      ? Promise.resolve(accountFromOwnerRow(row))
+      : findAccountById(db, userId);
+  };
+
   const loadUser: RequestHandler = async (req, res, next) => {
     const { userId, authHash, loginAt = 0 } = req.session;
     res.locals.signedIn = false;
@@ -204,7 +218,7 @@ export function createSessionAuth(deps: {
       next();
       return;
     }
-    const account = await findAccountById(db, userId);
+    const account = await accountOf(req.session, userId);
     const keyIndex = account ? stampKeyIndex(authHash, account) : -1;
     const endReason = !account
       ? 'account deleted'

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { doubleCsrf, type DoubleCsrfConfigOptions } from 'csrf-csrf';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config';
 
 /**
@@ -35,19 +35,27 @@ export function csrfProtection(
   protect: RequestHandler;
   tokenProvider: RequestHandler;
 } {
-  const windowKeys = (windowsBack: number) => {
-    const current = Math.floor(Date.now() / TOKEN_WINDOW_MS);
-    return keys.flatMap((key) =>
-      Array.from({ length: windowsBack + 1 }, (_, back) =>
+  // A window's keys are the same HMACs all hour: made once per window, not on every request.
+  let cached = { window: NaN, current: [] as string[], withPrevious: [] as string[] };
+  const windowKeys = (windowsBack: 0 | 1) => {
+    const window = Math.floor(Date.now() / TOKEN_WINDOW_MS);
+    if (cached.window !== window) {
+      const keyOf = (key: string, back: number) =>
         createHmac('sha256', key)
-          .update(`csrf window ${current - back}`)
-          .digest('base64url'),
-      ),
-    );
+          .update(`csrf window ${window - back}`)
+          .digest('base64url');
+      cached = {
+        window,
+        current: keys.map((key) => keyOf(key, 0)),
+        withPrevious: keys.flatMap((key) => [keyOf(key, 0), keyOf(key, 1)]),
+      };
+    }
+    return windowsBack === 0 ? cached.current : cached.withPrevious;
   };
+  const cookieName = config.isProduction ? '__Host-csrf' : 'csrf';
   const options: Omit<DoubleCsrfConfigOptions, 'getSecret'> = {
     getSessionIdentifier: (req) => (req.session?.userId !== undefined ? req.sessionID : ''),
-    cookieName: config.isProduction ? '__Host-csrf' : 'csrf',
+    cookieName,
     cookieOptions: { path: '/', httpOnly: true, sameSite: 'strict', secure: config.isProduction },
     getCsrfTokenFromRequest: (req) => {
       const field: unknown = req.body?._csrf;
@@ -55,13 +63,29 @@ export function csrfProtection(
     },
   };
   // Issuing: a form reuses the token already in the cookie only if it is from this hour.
-  const { generateCsrfToken } = doubleCsrf({ ...options, getSecret: () => windowKeys(0) });
+  const issuing = doubleCsrf({ ...options, getSecret: () => windowKeys(0) });
   const { doubleCsrfProtection } = doubleCsrf({ ...options, getSecret: () => windowKeys(1) });
+
+  /**
+   * The cookie's token, if this page can hand it out again: made this hour, for this session.
+   * Checked the way a POST would be (csrf-csrf's own check, with the cookie's token as the form
+   * field), so that reusing it costs no new Set-Cookie: csrf-csrf's generateCsrfToken() sends
+   * the cookie again on every page, even when its token is the one the browser already holds.
+   */
+  const reusable = (req: Request): string | undefined => {
+    const token = req.cookies?.[cookieName];
+    if (token === undefined) return undefined;
+    const probe = { cookies: req.cookies, session: req.session, sessionID: req.sessionID };
+    return issuing.validateRequest({ ...probe, body: { _csrf: token } } as Request)
+      ? token
+      : undefined;
+  };
 
   /** Templates call csrfToken(); one token per response, made only if a form needs it. */
   const tokenProvider: RequestHandler = (req, res, next) => {
     let token: string | undefined;
-    res.locals.csrfToken = () => (token ??= generateCsrfToken(req, res));
+    res.locals.csrfToken = () =>
+      (token ??= reusable(req) ?? issuing.generateCsrfToken(req, res, { overwrite: true }));
     next();
   };
 

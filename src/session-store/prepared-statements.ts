@@ -15,7 +15,8 @@ interface SqliteConnection {
  * For every query, knex builds the SQL text, has the driver prepare it, runs it once and throws
  * the statement away. For a lookup by primary key that is most of the cost: measured here,
  * 68–95 µs through knex against 9–15 µs through a kept statement. The session table is read on
- * every request, so its few statements are worth keeping. It is the same connection (same
+ * every request, and the account with it (accounts/users.ts on the memory store), so their few
+ * statements are worth keeping. It is the same connection (same
  * pragmas, same file, same lock) the rest of the app uses through knex.
  *
  * A statement whose table was dropped fails when run, like any query; SQLite prepares it again

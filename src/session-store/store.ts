@@ -2,7 +2,7 @@ import session, { type Store } from 'express-session';
 import type { Config } from '../config';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
-import { KnexSessionStore } from './knex-store';
+import { KnexSessionStore, type KnexSessionStoreOptions } from './knex-store';
 
 export const SESSIONS_TABLE = 'sessions';
 
@@ -12,7 +12,13 @@ export const SESSIONS_TABLE = 'sessions';
  * express-session's MemoryStore, where the tutorials start: sessions vanish on restart, each
  * process has its own, and it never frees expired entries.
  */
-export function createSessionStore(config: Config, db: Database, logger: Logger): Store {
+export function createSessionStore(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  /** The row each session's `user_id` points at, read with the session (KnexSessionStore). */
+  owner?: KnexSessionStoreOptions['owner'],
+): Store {
   if (config.session.store === 'memory') {
     if (config.env !== 'development') {
       logger.warn(
@@ -29,7 +35,18 @@ export function createSessionStore(config: Config, db: Database, logger: Logger)
     logger,
     tableName: SESSIONS_TABLE,
     recordAddress: config.session.recordIp,
+    owner,
   });
+}
+
+/**
+ * How to get the owner's row that the store read with a session on this request, if the store
+ * reads one (the database store, given an `owner`); MemoryStore has no rows to join.
+ */
+export function sessionOwnerReader(
+  store: Store,
+): ((session: object) => Record<string, unknown> | undefined) | undefined {
+  return store instanceof KnexSessionStore ? (session) => store.ownerOf(session) : undefined;
 }
 
 /** Stops the store's cleanup timer, so a closing server leaves nothing scheduled. */

@@ -49,8 +49,10 @@ export function sessionMiddleware(
     // No row and no cookie for a visitor until there is something to keep (login): a bot loading
     // the login form a million times must not fill the sessions table.
     saveUninitialized: false,
-    // Every response pushes the expiry forward, so the limit is idle time, not time since login.
-    rolling: true,
+    // Not on every response: the cookie is sent again when its expiry moves by a step
+    // (cookie-renewal.ts), and with every session that changed. Either way the limit is idle
+    // time, not time since login.
+    rolling: false,
     cookie: { ...cookie.attributes, maxAge: config.session.idleMinutes * 60_000 },
   });
 }

@@ -15,6 +15,11 @@ declare module 'express-session' {
     confirmedAt: number;
     /** Derived from the password hash at login; a password change makes it stale. */
     authHash: string;
+    /**
+     * When the session cookie was last sent again for a session in use (ms since the epoch):
+     * it is re-sent only when its expiry would move by a step (session/cookie-renewal.ts).
+     */
+    cookieRenewedAt: number;
     /** Paths of the pages this signed-in session viewed, newest first, capped (pageHistory). */
     history: string[];
     /**

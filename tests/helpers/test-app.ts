@@ -1,3 +1,4 @@
+import { SESSION_OWNER } from '../../src/accounts/users';
 import type { Express } from 'express';
 import type { Store } from 'express-session';
 import type { DestinationStream } from 'pino';
@@ -52,7 +53,7 @@ export async function createTestApp(
   });
   const logger = createLogger(config, logStream);
   const db = createDatabase(config, logger);
-  const store = createSessionStore(config, db, logger);
+  const store = createSessionStore(config, db, logger, SESSION_OWNER);
   onStore?.(store);
   // Retries a few milliseconds apart: the tests wait for them, not for production's seconds.
   const mailer = createMailer(config, logger, { retryDelaysMs: [20, 40, 80] });
