@@ -35,6 +35,8 @@ export interface LoadOptions {
    * refused on purpose (the registration flood), whose requests may wait past the timeout.
    */
   countFailures?: boolean;
+  /** Seconds a request may wait for its answer before it counts as none (autocannon: 10). */
+  timeoutSeconds?: number;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function load(url: string, options: LoadOptions): Promise<LoadResul
     connections: options.connections,
     ...(options.amount ? { amount: options.amount } : { duration: options.durationSeconds }),
     overallRate: options.ratePerSecond,
+    ...(options.timeoutSeconds ? { timeout: options.timeoutSeconds } : {}),
     requests: paths.map((path) => ({ method, path, body, onResponse })),
     setupClient: (client) => {
       const index = nextClient++;

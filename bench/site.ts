@@ -18,12 +18,22 @@ export const benchUser = (person: number) => ({
 export const benchAddress = (person: number) => `10.0.0.${person + 1}`;
 
 function cookiesOf(response: Response): string[] {
-  return response.headers.getSetCookie().map((line) => line.split(';')[0] ?? '');
+  return response.headers.getSetCookie().map((line) => {
+    const [cookie = ''] = line.split(';');
+    // A cookie set to expire at once is one the browser deletes: kept as "name=" it stands for
+    // that deletion in mergeCookies().
+    return /;\s*(expires=thu, 01 jan 1970|max-age=0\b)/i.test(line)
+      ? `${cookie.split('=')[0]}=`
+      : cookie;
+  });
 }
 
+/** The jar after a response's cookies, as a browser keeps it: a cleared cookie is gone. */
 function mergeCookies(jar: string[], fresh: string[]): string[] {
   const names = new Set(fresh.map((cookie) => cookie.split('=')[0]));
-  return [...jar.filter((cookie) => !names.has(cookie.split('=')[0])), ...fresh];
+  return [...jar.filter((cookie) => !names.has(cookie.split('=')[0])), ...fresh].filter(
+    (cookie) => !cookie.endsWith('='),
+  );
 }
 
 /** A form's CSRF token and the cookie that goes with it, as the login page hands them out. */
