@@ -87,7 +87,14 @@ export interface BenchResults {
   peer?: { name: string; version: string };
   quick: boolean;
   machine: { cpus: number; cpuModel: string; node: string; pinned: boolean };
-  settings: { seconds: number; rounds: number; connections: number; storeRows: number };
+  settings: {
+    seconds: number;
+    rounds: number;
+    /** Rounds of the page measurements 1 and 2 (absent from runs before it differed: `rounds`). */
+    pageRounds?: number;
+    connections: number;
+    storeRows: number;
+  };
   sessionWrite: Partial<Record<VariantName, Summary>>;
   sessionUnchanged: Partial<Record<VariantName, Summary>>;
   /** One entry per round. */
@@ -270,7 +277,7 @@ function markdown(results: BenchResults): string {
       `${machine.cpus} × ${machine.cpuModel}, Node.js ${machine.node}; servers ` +
       `${machine.pinned ? 'pinned to core 0, load generator to core 1' : 'not pinned (no taskset)'}. ` +
       `Each page measurement: ${settings.connections} connections, ${settings.seconds} s, ` +
-      `${settings.rounds} rounds interleaved across variants (single runs in brackets); ` +
+      `${settings.pageRounds ?? settings.rounds} rounds interleaved across variants (single runs in brackets); ` +
       `measurements 3 to 7 are also taken ${settings.rounds} times, and a target counts the worst. ` +
       'Raw numbers: `results.json`; ratios: `ratios.svg`; how it works: `README.md`.',
     '',
