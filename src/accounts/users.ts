@@ -77,10 +77,10 @@ async function findAccount(
 }
 
 /**
- * loadUser runs this on every signed-in request, so on SQLite it runs as a statement prepared
- * once (as the session store's reads do: session-store/prepared-statements.ts): knex building
- * and preparing the same SELECT for every page was a tenth of a page view's time (profiled in
- * bench/optimisations.md). Elsewhere the driver's own round trip dominates, and knex builds it.
+ * loadUser runs this on every signed-in request when the store does not read the account with
+ * the session (the memory store; see SESSION_OWNER), so on SQLite it runs as a statement
+ * prepared once (session-store/prepared-statements.ts): knex building and preparing the same
+ * SELECT for every page was a tenth of a page view's time (profiled in bench/optimisations.md).
  */
 export async function findAccountById(db: Database, id: number): Promise<Account | undefined> {
   const prepared = preparedFor(db);
