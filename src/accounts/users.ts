@@ -83,23 +83,13 @@ async function findAccount(
  * SELECT for every page was a tenth of a page view's time (profiled in bench/optimisations.md).
  */
 export async function findAccountById(db: Database, id: number): Promise<Account | undefined> {
-  const prepared = preparedFor(db);
+  const prepared = PreparedStatements.of(db);
   if (!prepared) return findAccount(db, { id });
   const row = await prepared.run(
     `SELECT ${accountColumns.join(', ')} FROM users WHERE id = ?`,
     (statement) => statement.get(id) as AccountRow | undefined,
   );
   return row && toAccount(row);
-}
-
-const preparedStatements = new WeakMap<Database, PreparedStatements | null>();
-function preparedFor(db: Database): PreparedStatements | null {
-  let prepared = preparedStatements.get(db);
-  if (prepared === undefined) {
-    prepared = PreparedStatements.supports(db) ? new PreparedStatements(db) : null;
-    preparedStatements.set(db, prepared);
-  }
-  return prepared;
 }
 
 export function findAccountByUsername(

@@ -208,9 +208,7 @@ export class KnexSessionStore extends ConnectSessionKnexStore {
     this.maxSessionBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 3000;
     this.cleanupBatchSize = options.cleanupBatchSize ?? 25;
-    this.prepared = PreparedStatements.supports(this.knex)
-      ? new PreparedStatements(this.knex)
-      : undefined;
+    this.prepared = PreparedStatements.of(this.knex);
     this.recordAddress = options.recordAddress ?? true;
     this.owner = options.owner;
     this.liveRowSql = this.buildLiveRowSql();

@@ -23,13 +23,20 @@ interface SqliteConnection {
  * by itself once the schema has changed back.
  */
 export class PreparedStatements {
+  private static readonly shared = new WeakMap<Knex, PreparedStatements | null>();
   private readonly cache = new WeakMap<SqliteConnection, Map<string, PreparedStatement>>();
 
-  constructor(private readonly knex: Knex) {}
+  private constructor(private readonly knex: Knex) {}
 
-  /** True for knex's better-sqlite3 client, the only one this works with. */
-  static supports(knex: Knex): boolean {
-    return (knex.client as { driverName?: string }).driverName === 'better-sqlite3';
+  /** One per knex instance, shared by its users; undefined unless it is better-sqlite3's. */
+  static of(knex: Knex): PreparedStatements | undefined {
+    let prepared = PreparedStatements.shared.get(knex);
+    if (prepared === undefined) {
+      const supported = (knex.client as { driverName?: string }).driverName === 'better-sqlite3';
+      prepared = supported ? new PreparedStatements(knex) : null;
+      PreparedStatements.shared.set(knex, prepared);
+    }
+    return prepared ?? undefined;
   }
 
   async run<T>(sql: string, use: (statement: PreparedStatement) => T): Promise<T> {
