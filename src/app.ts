@@ -49,7 +49,7 @@ export function createApp(inputs: AppInputs): Express {
   const { config, db, logger, store } = inputs;
   // One key per job, derived from each configured secret (security/keys.ts).
   const keys = deriveKeys(config.session.secrets);
-  const securityLog = createSecurityLog(keys.logTag[0] ?? '', normaliseUsername);
+  const securityLog = createSecurityLog(logger, keys.logTag[0] ?? '', normaliseUsername);
   const cookie = sessionCookie(config);
   const ownerOf = sessionOwnerReader(store);
   const auth = createSessionAuth({ config, db, cookie, keys, securityLog, ownerOf });
@@ -156,7 +156,7 @@ export function createApp(inputs: AppInputs): Express {
 
   // 8. Nothing matched; then anything that failed.
   app.use(notFound);
-  app.use(errorHandler(config, securityLog));
+  app.use(errorHandler(config, logger, securityLog));
 
   return app;
 }

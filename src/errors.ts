@@ -2,6 +2,8 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Config } from './config';
 import { isDatabaseUnavailable } from './db';
 import { HttpError } from './http-error';
+import type { Logger } from './logger';
+import { requestFields } from './request-logger';
 import type { SecurityEvent, SecurityLog } from './security/events';
 
 interface ErrorPage {
@@ -101,7 +103,11 @@ export const notFound: RequestHandler = (_req, _res, next) => {
  * pages) keep their 4xx status; anything else is a 500 whose details go to the log, never to the
  * page in production: a stack trace or SQL shows an attacker how the site is built.
  */
-export function errorHandler(config: Config, securityLog: SecurityLog): ErrorRequestHandler {
+export function errorHandler(
+  config: Config,
+  logger: Logger,
+  securityLog: SecurityLog,
+): ErrorRequestHandler {
   // A login storm can refuse hundreds of password checks a second: rather than a line (and a
   // stack) for each, one line when it starts and then at most one a second, with the count.
   let busyLoggedAt = 0;
@@ -109,7 +115,10 @@ export function errorHandler(config: Config, securityLog: SecurityLog): ErrorReq
   const logBusy = (req: Request) => {
     busyRefused++;
     if (Date.now() - busyLoggedAt < 1000) return;
-    req.log.warn({ event: 'password_work_busy', refused: busyRefused }, 'password checks busy');
+    logger.warn(
+      { req: requestFields(req), event: 'password_work_busy', refused: busyRefused },
+      'password checks busy',
+    );
     busyLoggedAt = Date.now();
     busyRefused = 0;
   };
@@ -126,7 +135,7 @@ export function errorHandler(config: Config, securityLog: SecurityLog): ErrorReq
       res.locals.logQuietly = true;
     } else if (status >= 500) {
       // Logged once, on the request's own log line (request-logger.ts), with the SQL scrubbed.
-      res.err = error instanceof Error ? error : new Error(String(error));
+      res.locals.failure = error instanceof Error ? error : new Error(String(error));
     }
     const event = typeof code === 'string' ? EVENTS_BY_CODE[code] : undefined;
     if (event) securityLog.record(req, event, error instanceof HttpError ? error.eventDetails : {});

@@ -52,6 +52,17 @@ describe('request logs', () => {
     expect(JSON.stringify(line)).not.toContain('private');
   });
 
+  it('a refused request is logged as a warning; health probes are not logged at all', async () => {
+    const browser = new Browser(t.app);
+    const missing = await browser.get('/no-such-page');
+    const probe = await browser.get('/healthz');
+    expect(
+      logged().find((entry) => entry.req?.id === missing.headers['x-request-id']),
+    ).toMatchObject({ level: 40, msg: 'request completed', res: { statusCode: 404 } });
+    expect(probe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(logged().filter((entry) => entry.req?.id === probe.headers['x-request-id'])).toEqual([]);
+  });
+
   it('SECURITY 25: a failed login is logged, tied to its request, without what was typed', async () => {
     await register(new Browser(t.app), 'logged_user');
     const res = await logIn(new Browser(t.app), 'logged_user', 'my wrong but secret guess');

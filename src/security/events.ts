@@ -102,6 +102,7 @@ export function logTags(tagKey: string, canonicalName: (name: string) => string)
 }
 
 export function createSecurityLog(
+  logger: Logger,
   tagKey: string,
   canonicalName: (name: string) => string,
 ): SecurityLog {
@@ -109,8 +110,10 @@ export function createSecurityLog(
   return {
     record(req, event, { userId, username, email, reason } = {}) {
       const { outcome, level, message } = EVENTS[event];
-      req.log[level](
+      logger[level](
         {
+          // The request by its id: its own line (request-logger.ts) says its method and path.
+          req: { id: req.id },
           event,
           outcome,
           userId: userId ?? req.session?.userId,
