@@ -159,7 +159,6 @@ export function createDatabaseDirectory(databaseUrl: string): void {
   if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
 }
 
-/** MySQL and MariaDB (knex's mysql and mysql2 clients). */
 /** The rows of a `db.raw()` SELECT, whose result each driver shapes its own way. */
 export function rowsOf<Row>(db: Database, result: unknown): Row[] {
   if (isMySQL(db)) return (result as [Row[], unknown])[0];
@@ -167,6 +166,7 @@ export function rowsOf<Row>(db: Database, result: unknown): Row[] {
   return (result as { rows: Row[] }).rows;
 }
 
+/** MySQL and MariaDB (knex's mysql and mysql2 clients). */
 export function isMySQL(db: Database): boolean {
   return ['mysql', 'mysql2'].includes(String(db.client.dialect));
 }
