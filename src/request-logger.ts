@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from './logger';
 import { tokenMasked } from './mail/links';
 
@@ -15,13 +15,6 @@ export function requestFields(req: Request) {
 
 /** Probes are polled every few seconds; a line each would drown the log. */
 const unlogged = new Set(['/healthz', '/readyz']);
-
-function levelOf(res: Response, failure: Error | undefined) {
-  // Answers the error handler summarises itself (a storm of "busy" refusals) get no line each.
-  if (res.locals.logQuietly) return 'silent';
-  if (failure) return 'error';
-  return res.statusCode >= 400 ? 'warn' : 'info';
-}
 
 /**
  * One structured line per request, with an id that is also sent back as X-Request-Id so a person
@@ -43,12 +36,14 @@ export function requestLogger(logger: Logger): RequestHandler {
       const startedAt = Date.now();
       // 'close' comes after every response: once it is sent, or when the client went away first.
       res.once('close', () => {
+        // Answers the error handler summarises itself (a storm of "busy" refusals) get no line
+        // each, and no work towards one.
+        if (res.locals.logQuietly) return;
         const { statusCode } = res;
         const failure =
           res.locals.failure ??
           (statusCode >= 500 ? new Error(`failed with status code ${statusCode}`) : undefined);
-        const level = levelOf(res, failure);
-        if (level === 'silent') return;
+        const level = failure ? 'error' : statusCode >= 400 ? 'warn' : 'info';
         const fields = {
           req: requestFields(req),
           res: { statusCode },
