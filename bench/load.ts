@@ -10,6 +10,11 @@ export interface LoadResult {
   statuses: Record<number, number>;
   /** With `countFailures`: requests that got no answer (a socket error, or the timeout). */
   failures?: number;
+  /**
+   * On PostgreSQL, where its server runs here: the CPU its processes used per request, in µs
+   * (bench/pin-postgres.ts). Absent from runs made before it was measured.
+   */
+  databaseCpuMicros?: number;
 }
 
 export interface LoadOptions {

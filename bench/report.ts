@@ -86,7 +86,14 @@ export interface BenchResults {
   /** The peer's name and the version measured (absent from runs made before it existed). */
   peer?: { name: string; version: string };
   quick: boolean;
-  machine: { cpus: number; cpuModel: string; node: string; pinned: boolean };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    pinned: boolean;
+    /** Whether the local PostgreSQL server ran on core 1 while the app servers were measured. */
+    databasePinned?: boolean;
+  };
   settings: {
     seconds: number;
     rounds: number;
@@ -146,6 +153,15 @@ function pageTable(rows: Partial<Record<VariantName, Summary>>): string[] {
       `| ${LABELS[name]} | ${fixed(row.requestsPerSecond)} (${runs}) | ${fixed(row.p50Ms, 1)} | ` +
         `${fixed(row.p99Ms, 1)} | ${fixed(row.requestsPerSecond / memory, 2)} | ` +
         `${fixed(row.requestsPerSecond / ceiling, 2)} |`,
+    );
+  }
+  const databaseCpu = (rows.postgres?.runs ?? []).flatMap((run) => run.databaseCpuMicros ?? []);
+  if (databaseCpu.length > 0) {
+    const mean = databaseCpu.reduce((sum, micros) => sum + micros, 0) / databaseCpu.length;
+    lines.push(
+      '',
+      `PostgreSQL's own processes used ${fixed(mean)} µs of CPU per page on PostgreSQL ` +
+        `(${databaseCpu.map((micros) => fixed(micros)).join(' / ')}), on the load generator's core.`,
     );
   }
   return lines;
@@ -288,7 +304,8 @@ function markdown(results: BenchResults): string {
     `Written by \`npm run bench\` on ${results.date.slice(0, 16).replace('T', ' ')} UTC` +
       `${results.quick ? ' (**quick run**: short and small, not for comparison)' : ''}. ` +
       `${machine.cpus} × ${machine.cpuModel}, Node.js ${machine.node}; servers ` +
-      `${machine.pinned ? 'pinned to core 0, load generator to core 1' : 'not pinned (no taskset)'}. ` +
+      `${machine.pinned ? 'pinned to core 0, load generator to core 1' : 'not pinned (no taskset)'}` +
+      `${machine.databasePinned ? ', and with it the PostgreSQL server while the app servers ran' : ''}. ` +
       `Each page measurement: ${settings.connections} connections, ${settings.seconds} s, ` +
       `${settings.pageRounds ?? settings.rounds} rounds interleaved across variants (single runs in brackets); ` +
       `measurements 3 to 7 are also taken ${settings.rounds} times, and a target counts the worst. ` +

@@ -22,6 +22,7 @@ import {
   type StoreResult,
   type VariantName,
 } from './report';
+import { pinPostgres, type PinnedPostgres } from './pin-postgres';
 import { canPin, residentBytes, startServer, type RunningServer } from './servers';
 import {
   FLOOD_ADDRESS,
@@ -198,25 +199,44 @@ function log(message: string) {
 async function pageViews(
   servers: Record<VariantName, RunningServer>,
   cookies: Partial<Record<VariantName, string[]>>,
+  database: PinnedPostgres | undefined,
 ) {
   const write: Partial<Record<VariantName, LoadResult[]>> = {};
   const read: Partial<Record<VariantName, LoadResult[]>> = {};
+  /** The load's result, with PostgreSQL's own CPU per request when it is the one measured. */
+  async function measured(name: VariantName, run: () => Promise<LoadResult>) {
+    const before = database?.cpuSeconds();
+    const result = await run();
+    if (name !== 'postgres' || !database || before === undefined) return result;
+    const micros = ((database.cpuSeconds() - before) * 1e6) / result.requests;
+    return { ...result, databaseCpuMicros: micros };
+  }
+  const described = (run: LoadResult) =>
+    `${run.requestsPerSecond.toFixed(0)} req/s, p99 ${run.p99Ms} ms` +
+    (run.databaseCpuMicros === undefined
+      ? ''
+      : `, PostgreSQL's CPU ${run.databaseCpuMicros.toFixed(0)} µs a page`);
+
   for (const name of interleaved(Object.keys(servers) as VariantName[], PAGE_ROUNDS)) {
     const { url } = servers[name];
     const base = { connections: CONNECTIONS, cookies: cookies[name] };
     // The peer keeps no page history, so it has no page view that writes its session.
     if (!isPeer(name) && !signedInOnly) {
       await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: WARMUP_SECONDS });
-      const w = await load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: SECONDS });
+      const w = await measured(name, () =>
+        load(url, { ...base, paths: ROTATING_PAGES, durationSeconds: SECONDS }),
+      );
       (write[name] ??= []).push(w);
-      log(`(1) ${name}: ${w.requestsPerSecond.toFixed(0)} req/s, p99 ${w.p99Ms} ms`);
+      log(`(1) ${name}: ${described(w)}`);
     }
     // Ten views of the same page make the history ten times "/dashboard": from then on a view
     // leaves the session as it was, which is measurement 2.
     await load(url, { ...base, paths: ['/dashboard'], durationSeconds: WARMUP_SECONDS });
-    const r = await load(url, { ...base, paths: ['/dashboard'], durationSeconds: SECONDS });
+    const r = await measured(name, () =>
+      load(url, { ...base, paths: ['/dashboard'], durationSeconds: SECONDS }),
+    );
     (read[name] ??= []).push(r);
-    log(`(2) ${name}: ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99Ms} ms`);
+    log(`(2) ${name}: ${described(r)}`);
   }
 
   const summarise = (runs: Partial<Record<VariantName, LoadResult[]>>) =>
@@ -442,6 +462,10 @@ async function main() {
   fs.rmSync(storeDir, { recursive: true, force: true });
   const peerVersion = installPeers();
   const servers = await startVariants();
+  const database = canPin ? await pinPostgres(PG_SERVER, '1') : undefined;
+  log(
+    `PostgreSQL server on the load generator's core: ${database ? 'yes' : 'no (not here, or not allowed)'}`,
+  );
   try {
     const cookies: Partial<Record<VariantName, string[]>> = {};
     for (const name of Object.keys(servers) as VariantName[]) {
@@ -451,7 +475,7 @@ async function main() {
       await registrationFlood();
       return;
     }
-    const pages = await pageViews(servers, cookies);
+    const pages = await pageViews(servers, cookies, database);
     if (pagesOnly || signedInOnly) {
       for (const [measurement, results] of Object.entries(pages)) {
         if (!results.sqlite) continue;
@@ -485,6 +509,7 @@ async function main() {
         cpuModel: os.cpus()[0]?.model ?? 'unknown',
         node: process.version,
         pinned: canPin,
+        databasePinned: database !== undefined,
       },
       settings: {
         seconds: SECONDS,
@@ -502,6 +527,7 @@ async function main() {
     const written = writeReport(results);
     log(`written: ${written.join(', ')}`);
   } finally {
+    database?.restore();
     await Promise.all(Object.values(servers).map((server) => server.stop().catch(() => undefined)));
   }
 }
