@@ -25,6 +25,7 @@ const LABELS: Record<VariantName, string> = {
   betterAuthLogged: 'better-auth + our headers and request log',
 };
 
+/** A page variant's rounds and their middle (`settings.pageMedians`; before that, their mean). */
 interface Summary {
   requestsPerSecond: number;
   p50Ms: number;
@@ -99,6 +100,10 @@ export interface BenchResults {
     rounds: number;
     /** Rounds of the page measurements 1 and 2 (absent from runs before it differed: `rounds`). */
     pageRounds?: number;
+    /** Seconds of each page round (absent from runs before it differed: `seconds`). */
+    pageSeconds?: number;
+    /** Page figures are the medians of the rounds (absent from runs that took their means). */
+    pageMedians?: boolean;
     connections: number;
     storeRows: number;
   };
@@ -306,8 +311,9 @@ function markdown(results: BenchResults): string {
       `${machine.cpus} × ${machine.cpuModel}, Node.js ${machine.node}; servers ` +
       `${machine.pinned ? 'pinned to core 0, load generator to core 1' : 'not pinned (no taskset)'}` +
       `${machine.databasePinned ? ', and with it the PostgreSQL server while the app servers ran' : ''}. ` +
-      `Each page measurement: ${settings.connections} connections, ${settings.seconds} s, ` +
-      `${settings.pageRounds ?? settings.rounds} rounds interleaved across variants (single runs in brackets); ` +
+      `Each page measurement: ${settings.connections} connections, ${settings.pageSeconds ?? settings.seconds} s, ` +
+      `${settings.pageRounds ?? settings.rounds} rounds interleaved across variants, ` +
+      `${settings.pageMedians ? 'their median' : 'their mean'} shown with single runs in brackets; ` +
       `measurements 3 to 7 are also taken ${settings.rounds} times, and a target counts the worst. ` +
       'Raw numbers: `results.json`; ratios: `ratios.svg`; how it works: `README.md`.',
     '',
