@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import knex from 'knex';
 import { knexConfig } from '../src/db';
+import { statusField } from './servers';
 
 export interface PinnedPostgres {
   /** CPU seconds used so far by the server's processes (the postmaster and its children). */
@@ -35,11 +36,11 @@ export async function pinPostgres(
   if (!LOCAL_HOSTS.has(new URL(serverUrl).hostname)) return undefined;
   const postmaster = await postmasterOf(serverUrl);
   if (postmaster === undefined) return undefined;
-  const original = allowedCores(postmaster);
+  const original = statusField(postmaster, 'Cpus_allowed_list') ?? '0-1';
   const taskset = (list: string, pid: number) =>
     execFileSync('taskset', ['-cp', list, String(pid)], { stdio: 'ignore' });
   const pin = (list: string) => {
-    for (const pid of familyOf(postmaster)) {
+    for (const { pid } of familyOf(postmaster)) {
       try {
         taskset(list, pid);
       } catch {
@@ -62,7 +63,7 @@ export async function pinPostgres(
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   return {
     cpuSeconds: () =>
-      familyOf(postmaster).reduce((sum, pid) => sum + cpuTicks(pid), 0) / TICKS_PER_SECOND,
+      familyOf(postmaster).reduce((sum, { ticks }) => sum + ticks, 0) / TICKS_PER_SECOND,
     restore: () => {
       process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
       pin(original);
@@ -97,24 +98,18 @@ function isPostgres(pid: number): boolean {
   }
 }
 
-function familyOf(postmaster: number): number[] {
-  const children = fs
+/** The postmaster and its children, each with its CPU time, from one reading of each stat. */
+function familyOf(postmaster: number): { pid: number; ticks: number }[] {
+  return fs
     .readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number)
-    .filter((pid) => statFields(pid)?.ppid === postmaster);
-  return [postmaster, ...children];
-}
-
-function allowedCores(pid: number): string {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return /Cpus_allowed_list:\s+(\S+)/.exec(status)?.[1] ?? '0-1';
-}
-
-/** A process's CPU time, with that of its children that have exited and been waited for. */
-function cpuTicks(pid: number): number {
-  const fields = statFields(pid);
-  return fields ? fields.utime + fields.stime + fields.cutime + fields.cstime : 0;
+    .flatMap((pid) => {
+      const fields = statFields(pid);
+      if (!fields || (pid !== postmaster && fields.ppid !== postmaster)) return [];
+      // Its own CPU time, and that of its children that have exited and been waited for.
+      return [{ pid, ticks: fields.utime + fields.stime + fields.cutime + fields.cstime }];
+    });
 }
 
 /** /proc/<pid>/stat, read after the command name (which may hold spaces and parentheses). */

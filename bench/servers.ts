@@ -69,9 +69,14 @@ function scriptArgs(script: string): string[] {
   return script.endsWith('.ts') ? ['--import', 'tsx', script] : [script];
 }
 
+/** One field of /proc/<pid>/status, as the kernel writes it (`1234 kB`, `0-1`). */
+export function statusField(pid: number, name: string): string | undefined {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return new RegExp(`^${name}:\\s+(.+)$`, 'm').exec(status)?.[1];
+}
+
 /** The process's resident memory in bytes, from /proc. */
 export function residentBytes(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  const kb = /^(\d+) kB$/.exec(statusField(pid, 'VmRSS') ?? '')?.[1];
   return Number(kb) * 1024;
 }
