@@ -12,6 +12,8 @@ import { projectRoot } from '../src/paths';
 import { load, type LoadResult } from './load';
 import {
   PEER_VARIANTS,
+  middle,
+  ratioOf,
   writeReport,
   type AppVariant,
   type BenchResults,
@@ -44,13 +46,14 @@ const SECONDS = quick ? 2 : 10;
 const WARMUP_SECONDS = quick ? 1 : 3;
 const ROUNDS = 2;
 /**
- * Page views are many short rounds, and a page target is a ratio of the medians of the rounds.
- * This machine is shared: a neighbour's busy minute slows whichever variants it falls on (one
- * PostgreSQL round of 10 s measured 889 req/s between rounds of 995 and 1 373). Three rounds of
- * 10 s each put a variant in three moments of the run, and one unlucky one moved a mean, or even
- * a median, past a target; seven rounds of 4 s in the same time put each variant in seven
- * moments, so every variant sees much the same mix of busy and quiet ones, and the median leaves
- * the three most unusual out.
+ * Page views are many short rounds, and a page target is the median of the rounds' own ratios
+ * (`ratioOf` in report.ts). This machine is shared: a neighbour's busy minute slows whichever
+ * variants it falls on (one PostgreSQL round of 10 s measured 889 req/s between rounds of 995 and
+ * 1 373). Three rounds of 10 s each put a variant in three moments of the run, and one unlucky one
+ * moved a mean, or even a median, past a target; seven rounds of 4 s in the same time put each
+ * variant in seven moments, and within a round the variants are measured seconds apart, so a
+ * round's ratio compares them under much the same load, and the median leaves the three most
+ * unusual rounds out.
  */
 const PAGE_ROUNDS = quick ? 3 : 7;
 const PAGE_SECONDS = quick ? 2 : 4;
@@ -188,20 +191,11 @@ async function sessionsFor(server: RunningServer, peer: boolean): Promise<string
   return cookies;
 }
 
-/** The middle round (the mean of the middle two for an even count). */
-function median(runs: LoadResult[], key: 'requestsPerSecond' | 'p50Ms' | 'p99Ms'): number {
-  const sorted = runs.map((run) => run[key]).sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? NaN)
-    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
-}
-
 function summary(runs: LoadResult[]) {
   return {
-    requestsPerSecond: median(runs, 'requestsPerSecond'),
-    p50Ms: median(runs, 'p50Ms'),
-    p99Ms: median(runs, 'p99Ms'),
+    requestsPerSecond: middle(runs.map((run) => run.requestsPerSecond)),
+    p50Ms: middle(runs.map((run) => run.p50Ms)),
+    p99Ms: middle(runs.map((run) => run.p99Ms)),
     runs,
   };
 }
@@ -493,18 +487,16 @@ async function main() {
     if (pagesOnly || signedInOnly) {
       for (const [measurement, results] of Object.entries(pages)) {
         if (!results.sqlite) continue;
-        const ratio = (name: VariantName) =>
-          (
-            (results.sqlite?.requestsPerSecond ?? NaN) / (results[name]?.requestsPerSecond ?? NaN)
-          ).toFixed(2);
+        const ratio = (name: VariantName, over: VariantName) =>
+          ratioOf(results, name, over, true).ratio.toFixed(2);
         for (const [name, result] of Object.entries(results)) {
           log(`${measurement} ${name}: ${result.requestsPerSecond.toFixed(0)} req/s`);
         }
         log(
-          `${measurement}: SQLite ÷ memory ${ratio('memory')}, ÷ ceiling ${ratio('ceiling')}, ` +
-            `÷ better-auth ${ratio('betterAuth')}, ÷ better-auth + headers and log ` +
-            `${ratio('betterAuthLogged')}; PostgreSQL ÷ SQLite ` +
-            `${((results.postgres?.requestsPerSecond ?? NaN) / (results.sqlite?.requestsPerSecond ?? NaN)).toFixed(2)}`,
+          `${measurement}: SQLite ÷ memory ${ratio('sqlite', 'memory')}, ÷ ceiling ` +
+            `${ratio('sqlite', 'ceiling')}, ÷ better-auth ${ratio('sqlite', 'betterAuth')}, ` +
+            `÷ better-auth + headers and log ${ratio('sqlite', 'betterAuthLogged')}; ` +
+            `PostgreSQL ÷ SQLite ${ratio('postgres', 'sqlite')}`,
         );
       }
       return;
@@ -531,6 +523,7 @@ async function main() {
         pageRounds: PAGE_ROUNDS,
         pageSeconds: PAGE_SECONDS,
         pageMedians: true,
+        pairedRatios: true,
         connections: CONNECTIONS,
         storeRows: STORE_ROWS,
       },
