@@ -51,9 +51,9 @@ const ROUNDS = 2;
  * variants it falls on (one PostgreSQL round of 10 s measured 889 req/s between rounds of 995 and
  * 1 373). Three rounds of 10 s each put a variant in three moments of the run, and one unlucky one
  * moved a mean, or even a median, past a target; seven rounds of 4 s in the same time put each
- * variant in seven moments, and within a round the variants are measured seconds apart, so a
- * round's ratio compares them under much the same load, and the median leaves the three most
- * unusual rounds out.
+ * variant in seven moments. Within a round the variants are measured within a minute of each
+ * other, so a round's ratio compares them under much the same load, and the median leaves the
+ * three most unusual rounds out.
  */
 const PAGE_ROUNDS = quick ? 3 : 7;
 const PAGE_SECONDS = quick ? 2 : 4;
